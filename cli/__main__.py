@@ -1,0 +1,5 @@
+import sys
+
+from burstdeblur.main import main
+
+sys.exit(main())

@@ -1,0 +1,39 @@
+"""The `burstdeblur` command: one sub-command per job, each defined next to the code it runs."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from burstdeblur import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Only runtime sub-commands are imported here: `burstdeblur fuse` must work on
+    # a board where the training/export stack is not installed.
+    from burstdeblur.runtime.fuse_command import add_calibrate_parser, add_fuse_parser
+
+    parser = argparse.ArgumentParser(prog="burstdeblur", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"burstdeblur {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_fuse_parser(sub)
+    add_calibrate_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from burstdeblur.runtime.errors import BurstError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="burstdeblur: %(levelname)s: %(message)s")
+    try:
+        return args.run(args)
+    except (BurstError, OSError) as exc:
+        print(f"burstdeblur: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""`burstdeblur fuse` and `burstdeblur calibrate`: command-line front ends of the burst runtime."""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .atomic_output import write_files_atomically
+from .blur_calibration import BlurCalibration, calibrate, choose_window
+from .blur_map import MAP_RANGES, PNG16_MAX, full_scale_std, to_png16
+from .burst_input import Burst, default_reference, load_burst
+from .burst_pipeline import BurstResult, FuseOptions, process_burst
+from .demo_burst import make_demo_burst
+from .errors import BurstError
+from .fusion import MAP_MODES
+from .heatmap import render_heatmap
+from .image_io import encode_png
+from .registration import ON_FAIL, RegistrationConfig, register_burst
+from .weights import SCHEMES
+
+
+def parse_weights(text: str) -> str | tuple[float, ...]:
+    if text in SCHEMES:
+        return text
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a scheme ({', '.join(SCHEMES)}) nor comma-separated numbers") from None
+
+
+def add_fuse_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fuse", help="fuse a burst into one image and compute its blur-degree map",
+                       description="Fuse n frames pixel by pixel and write the fused image, the 16-bit "
+                                   "blur-degree image, a heatmap and summary.json. With no INPUT, a built-in "
+                                   "handheld burst made from a shipped CC0 photo is used.")
+    p.add_argument("input", nargs="?", help="folder of frames or a video file (default: built-in burst)")
+    p.add_argument("-o", "--out", default="burstdeblur_fuse", help="output folder (default: %(default)s)")
+    p.add_argument("--start", type=int, default=0, help="first frame of the window (default: 0)")
+    p.add_argument("--n", type=int, help="frames to fuse (default: all in a folder, 5 from a video)")
+    p.add_argument("--weights", type=parse_weights, default="equal",
+                   help=f"{' | '.join(SCHEMES)} | comma-separated per-frame numbers (default: equal)")
+    p.add_argument("--align", choices=("homography", "off"), default="homography",
+                   help="register frames to the reference first (default: homography)")
+    p.add_argument("--on-fail", choices=ON_FAIL, default="error",
+                   help="a frame that cannot be registered: stop with an error, or skip it with a warning")
+    p.add_argument("--reference", type=int, help="reference frame index in the window (default: middle)")
+    p.add_argument("--map-mode", choices=MAP_MODES, default="channel-mean")
+    p.add_argument("--range", dest="map_range", choices=MAP_RANGES, default="unit",
+                   help="range of blur_degree.npy and the JSON figures: unit = 0-1 of full scale "
+                        "(half the sample range), percent = 0-100, raw = sample units (default: unit)")
+    p.add_argument("--target-blur", type=float,
+                   help="choose n and the window from this expected global blur (unit range); needs --calibration")
+    p.add_argument("--calibration", type=Path, help="file written by `burstdeblur calibrate`")
+    p.add_argument("--n-max", type=int, default=8, help="frames searched for --target-blur in a video (default: 8)")
+    p.add_argument("--threads", type=int, help="fusion threads (default: min(4, cores))")
+    p.add_argument("--heatmap-max", type=float, help="unit-range value shown as the hottest colour (default: 99.5th percentile)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the built-in burst (default: 0)")
+    p.set_defaults(run=run_fuse)
+
+
+def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("calibrate", help="fit the n -> global blur relation from bursts (patent claim 4)")
+    p.add_argument("inputs", nargs="*", help="folders of frames or videos (default: three built-in bursts)")
+    p.add_argument("-o", "--out", type=Path, default=Path("blur_calibration.json"))
+    p.add_argument("--n-max", type=int, default=8)
+    p.add_argument("--start", type=int, default=0)
+    p.add_argument("--align", choices=("homography", "off"), default="homography")
+    p.set_defaults(run=run_calibrate)
+
+
+def _options(args: argparse.Namespace) -> FuseOptions:
+    return FuseOptions(weights=args.weights, align=args.align != "off", reference=args.reference,
+                       map_mode=args.map_mode, map_range=args.map_range,
+                       registration=replace(RegistrationConfig.default(), on_fail=args.on_fail),
+                       threads=args.threads)
+
+
+def _load(args: argparse.Namespace, n: int | None) -> Burst:
+    if args.input is None:
+        return make_demo_burst(n=n or 8, seed=args.seed)
+    return load_burst(args.input, start=args.start, n=n)
+
+
+def run_fuse(args: argparse.Namespace) -> int:
+    if (args.target_blur is None) != (args.calibration is None):
+        raise BurstError("--target-blur and --calibration go together")
+    if args.target_blur is not None and args.n is not None:
+        raise BurstError("give either --n or --target-blur, not both")
+    if args.threads is not None and args.threads < 1:
+        raise BurstError(f"--threads must be >= 1, got {args.threads}")
+    t0 = time.perf_counter()
+    selection = None
+    if args.target_blur is not None:
+        calibration = BlurCalibration.load(args.calibration)
+        window_n = args.n_max if args.input is None or Path(args.input).is_file() else None
+        burst = _load(args, window_n)
+        frames, valid = burst.frames, None
+        if args.align != "off":
+            reg = register_burst(burst.frames, burst.max_value, default_reference(burst.n),
+                                 RegistrationConfig.default(), burst.names)
+            if len(reg.kept) != burst.n:
+                raise BurstError("every frame must register to choose a window by blur")
+            frames, valid = reg.frames, None if reg.valid.all() else reg.valid
+        n, start, achieved = choose_window(frames, burst.max_value, calibration, args.target_blur, valid)
+        selection = {"target_global_blur_unit": args.target_blur, "n": n, "window_start": start,
+                     "window_global_blur_unit": achieved, "predicted_for_n": calibration.predict(n)}
+        burst = Burst(frames=burst.frames[start:start + n], max_value=burst.max_value,
+                      names=burst.names[start:start + n], source=burst.source)
+    else:
+        burst = _load(args, args.n)
+    load_ms = (time.perf_counter() - t0) * 1e3
+    options = _options(args)
+    if options.reference is not None and not 0 <= options.reference < burst.n:
+        raise BurstError(f"--reference {options.reference} is outside 0..{burst.n - 1}")
+    result = process_burst(burst, options)
+    files, summary = _outputs(burst, result, args.heatmap_max)
+    summary["timings_ms"] = {"load": load_ms, **result.timings_ms}
+    summary["input"] = {"source": burst.source, "resampled_frames": list(burst.resampled),
+                        "ignored_files": list(burst.ignored)}
+    if selection is not None:
+        summary["window_selection"] = selection
+    summary["outputs"] = sorted([*files, "summary.json"])
+    files["summary.json"] = json.dumps(summary, indent=2).encode()
+    write_files_atomically(args.out, files)
+    print(f"fused {result.fused.shape[1]}x{result.fused.shape[0]} from n={len(result.frames_used)} frames; "
+          f"global blur {result.global_blur_unit:.4f} (unit); wrote {len(files)} files to {args.out}")
+    return 0
+
+
+def _outputs(burst: Burst, result: BurstResult, heatmap_max: float | None) -> tuple[dict[str, bytes], dict]:
+    unit = result.blur_raw / np.float32(full_scale_std(burst.max_value))  # [H, W]
+    heat, vmax = render_heatmap(unit, heatmap_max)
+    npy = io.BytesIO()
+    np.save(npy, result.blur)
+    files = {
+        "fused.png": encode_png(result.fused if result.fused.dtype.kind == "u" else _float_to_u16(result.fused)),
+        "blur_degree.png": encode_png(to_png16(result.blur_raw, burst.max_value)),
+        "blur_degree.npy": npy.getvalue(),
+        "blur_heatmap.png": encode_png(heat),
+    }
+    if result.coverage is not None:
+        files["coverage.png"] = encode_png(result.coverage.astype(np.uint8))
+    summary = result.summary()
+    summary["blur_map"]["png16"] = {"file": "blur_degree.png", "raw_per_lsb": full_scale_std(burst.max_value) / PNG16_MAX,
+                                    "meaning": "0 = frames agree, 65535 = full-scale std (half the sample range)"}
+    summary["blur_map"]["heatmap_vmax_unit"] = vmax
+    summary["versions"] = {"numpy": np.__version__, "opencv": cv2.__version__, "python": platform.python_version()}
+    return files, summary
+
+
+def _float_to_u16(image: np.ndarray) -> np.ndarray:
+    return np.rint(image * 65535.0).astype(np.uint16)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    if args.inputs:
+        bursts = [load_burst(p, start=args.start, n=args.n_max) for p in args.inputs]
+    else:
+        bursts = [make_demo_burst(n=args.n_max, seed=s) for s in range(3)]
+    prepared = []
+    for burst in bursts:
+        if burst.n < args.n_max:
+            raise BurstError(f"{burst.source}: {burst.n} frames, fewer than --n-max {args.n_max}")
+        frames, valid = burst.frames[:args.n_max], None
+        if args.align != "off":
+            reg = register_burst(frames, burst.max_value, default_reference(args.n_max),
+                                 RegistrationConfig.default(), burst.names[:args.n_max])
+            frames, valid = reg.frames, None if reg.valid.all() else reg.valid
+        prepared.append((frames, burst.max_value, valid))
+    result = calibrate(prepared, args.n_max)
+    write_files_atomically(args.out.parent if str(args.out.parent) else Path("."),
+                           {args.out.name: json.dumps(result.__dict__ | {"n_values": list(result.n_values)}, indent=2).encode()})
+    print(f"global blur = {result.intercept:.5f} + {result.slope:.5f} * n (R^2 {result.r2:.3f}, "
+          f"{result.windows} windows from {result.bursts} bursts) -> {args.out}")
+    return 0
