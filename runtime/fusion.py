@@ -73,7 +73,7 @@ def fuse_and_blur_map(
         valid: optional ``[n, H, W]`` bool: which frames cover each pixel (after
             registration). Pixels not covered by every frame are fused from the
             frames that cover them, with their weights renormalised, and counted
-            in ``Fusion.coverage``.
+            in ``Fusion.coverage``; pixels no frame covers get 0 in both outputs.
         strip_rows: rows per work item.
         threads: worker threads; default min(4, cpu count).
     Returns:
@@ -240,8 +240,14 @@ def _fuse_partially_covered(frames: np.ndarray, weights: np.ndarray | None, vali
     ys, xs = np.nonzero(coverage < n)  # [k]
     if ys.size == 0:
         return
-    if np.any(coverage[ys, xs] == 0):
-        raise BurstError("some pixels are covered by no frame at all; the reference frame must be valid everywhere")
+    # A window without the reference frame can leave pixels no frame covers:
+    # those get fused 0 and map 0, and callers exclude them via coverage == 0.
+    empty = coverage[ys, xs] == 0
+    fused[ys[empty], xs[empty]] = 0
+    blur[ys[empty], xs[empty]] = 0
+    ys, xs = ys[~empty], xs[~empty]
+    if ys.size == 0:
+        return
     base = np.full((n, ys.size), 1.0 / n) if weights is None else (
         np.repeat(weights[:, None], ys.size, axis=1) if weights.ndim == 1 else weights[:, ys, xs])
     w = base * valid[:, ys, xs]  # [n, k]

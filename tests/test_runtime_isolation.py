@@ -1,0 +1,41 @@
+"""The runtime imports and runs with every training and conversion framework blocked."""
+import subprocess
+import sys
+
+BLOCKED = ["torch", "tensorflow", "litert_torch", "ai_edge_torch", "ai_edge_quantizer", "onnx2tf", "onnx", "jax",
+           "burstdeblur.export"]
+
+SCRIPT = f"""
+import importlib, importlib.abc, pkgutil, sys
+BLOCKED = {BLOCKED!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == b or name.startswith(b + ".") for b in BLOCKED):
+            raise ImportError("blocked in the runtime: " + name)
+        return None
+sys.meta_path.insert(0, Block())
+import burstdeblur.runtime as rt
+mods = [m.name for m in pkgutil.walk_packages(rt.__path__, "burstdeblur.runtime.")]
+for m in mods:
+    importlib.import_module(m)
+from burstdeblur.main import main
+burst = rt.demo_burst.make_demo_burst(n=3) if hasattr(rt, "demo_burst") else None
+import burstdeblur.runtime.demo_burst as db
+res = rt.process_burst(db.make_demo_burst(n=3))
+assert res.fused.shape == (400, 600, 3)
+assert not any(b in sys.modules for b in BLOCKED)
+print("ok", len(mods))
+"""
+
+
+def test_runtime_imports_without_training_stack():
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    count = int(done.stdout.split()[1])
+    assert count >= 10  # every runtime module was imported
+
+
+def test_blocker_really_blocks():
+    script = SCRIPT.replace("import burstdeblur.runtime as rt", "import onnx\nimport burstdeblur.runtime as rt")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode != 0 and "blocked in the runtime: onnx" in done.stderr
