@@ -33,7 +33,20 @@ from .errors import BurstError
 from .weights import LUMA_RGB, normalize_weights
 
 MAP_MODES = ("channel-mean", "channel-luma", "gray")
-DEFAULT_STRIP_ROWS = 32  # ~0.7 MB of uint16/uint32 scratch per thread at 1080p RGB
+DEFAULT_STRIP_ROWS = 24  # ~2.2 MB of integer scratch per thread at 1080p RGB: under one frame for 2 threads
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
+# Scratch buffers live per worker thread and the workers live as long as the
+# process, so repeated fusions (a camera preview, a benchmark) reuse them
+# instead of faulting in fresh pages each call.
+_SCRATCH = threading.local()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    with _POOL_LOCK:
+        if workers not in _POOLS:
+            _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="burstdeblur-fusion")
+        return _POOLS[workers]
 
 
 @dataclass(frozen=True)
@@ -93,13 +106,13 @@ def fuse_and_blur_map(
     out_dtype = frames.dtype if frames.dtype in (np.uint8, np.uint16) else np.dtype(np.float32)
     fused = np.empty((h, w, c), out_dtype)  # [H, W, C]
     blur = np.empty((h, w), np.float32)  # [H, W]
-    integer_path = weights is None and not gray and frames.dtype in (np.uint8, np.uint16)
-    scratch = threading.local()
+    # uint16 sums of uint8 frames hold n <= 256 (255 * 257 = 65535); beyond, take the float path.
+    integer_path = weights is None and not gray and (frames.dtype == np.uint16 or (frames.dtype == np.uint8 and n <= 256))
 
     def run_strip(y0: int) -> None:
         y1 = min(h, y0 + strip_rows)
         if integer_path:
-            _strip_equal_integer(frames[:, y0:y1], fused[y0:y1], blur[y0:y1], cw, scratch)
+            _strip_equal_integer(frames[:, y0:y1], fused[y0:y1], blur[y0:y1], cw, _SCRATCH)
         else:
             strip_w = _strip_weights(weights, n, y0, y1)
             mean, bmap = weighted_stats(frames[:, y0:y1], strip_w, cw, gray)
@@ -112,8 +125,7 @@ def fuse_and_blur_map(
         for y0 in starts:
             run_strip(y0)
     else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(run_strip, starts))
+        list(_pool(workers).map(run_strip, starts))
 
     coverage = None
     if valid is not None:
@@ -160,21 +172,34 @@ def _strip_equal_integer(s: np.ndarray, fused: np.ndarray, blur: np.ndarray,
     for i in range(n):  # Q = sum x_i^2, one frame at a time to stay in cache
         np.multiply(s[i], s[i], out=square, dtype=square.dtype)
         np.add(sumsq, square, out=sumsq)
-    # fused = round-half-up(S / n); the float cast below truncates.
-    np.multiply(total, 1.0 / n, out=flt)
-    flt += 0.5
-    fused[...] = flt
     # n^2 var = n Q - S^2, exact in integers and never negative.
     np.multiply(total, total, out=total_sq, dtype=total_sq.dtype)
+    # fused = round-half-up(S / n). Bursts of 2^k frames (4, 8: the usual phone
+    # bursts) take an add and shift in place on S, which is no longer needed;
+    # other n go through float, whose cast truncates after adding 0.5.
+    if n & (n - 1) == 0 and total.dtype == np.uint16:  # n <= 256: 255 n + n/2 fits 16 bits
+        np.add(total, n // 2, out=total)
+        np.right_shift(total, n.bit_length() - 1, out=total)
+        fused[...] = total
+    else:
+        np.multiply(total, 1.0 / n, out=flt)
+        flt += 0.5
+        fused[...] = flt
     np.multiply(sumsq, n, out=sumsq)
     np.subtract(sumsq, total_sq, out=sumsq)
     flt[...] = sumsq
     np.sqrt(flt, out=flt)  # n * std per channel  [r, W, C]
-    # Explicit channel adds: a reduction over a length-3 last axis is ~10x slower.
-    acc = flt[..., 0] * (cw[0] / n)
-    for k in range(1, len(cw)):
-        acc += flt[..., k] * (cw[k] / n)
-    blur[...] = acc
+    # Explicit channel adds into the output: a reduction over a length-3 last
+    # axis is ~10x slower, and temporaries would cost memory and time.
+    if len(cw) == 1:
+        np.multiply(flt[..., 0], cw[0] / n, out=blur)
+        return
+    if not np.all(cw == cw[0]):
+        np.multiply(flt, cw / cw[0], out=flt)
+    np.add(flt[..., 0], flt[..., 1], out=blur)
+    for k in range(2, len(cw)):
+        np.add(blur, flt[..., k], out=blur)
+    np.multiply(blur, cw[0] / n, out=blur)
 
 
 def _strip_weights(weights: np.ndarray | None, n: int, y0: int, y1: int) -> np.ndarray:

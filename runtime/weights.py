@@ -99,6 +99,8 @@ def normalize_weights(weights: np.ndarray, n: int, hw: tuple[int, int] | None) -
         raise BurstError("weights sum to zero (at least at one pixel)")
     if weights.ndim == 1:
         return weights.astype(np.float64) / total
+    if weights.dtype == np.float32 and np.allclose(total, 1.0, atol=1e-5):
+        return weights  # already normalised (e.g. gradient_weights): no [n, H, W] copy
     return (weights / total).astype(np.float32)
 
 

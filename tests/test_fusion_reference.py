@@ -96,3 +96,22 @@ def test_border_is_not_averaged_with_black(demo_burst):
     err_masked = np.abs(fusion.fused[border] - ref[border]).mean()
     err_naive = np.abs(naive[border] - ref[border]).mean()
     assert err_masked < 0.5 * err_naive
+
+
+@pytest.mark.parametrize("n", [4, 257, 300])
+def test_large_and_power_of_two_n(rng, n):
+    # 257+ frames overflow a uint16 sum: must leave the integer path, still exact
+    frames = rng.integers(0, 256, (n, 6, 7, 3), dtype=np.uint8)
+    frames[:, 0, 0] = 255
+    _check(frames, fuse_and_blur_map(frames))
+
+
+def test_pixels_covered_by_no_frame_are_marked(rng):
+    frames = rng.integers(0, 256, (3, 5, 6, 3), dtype=np.uint8)
+    valid = np.ones((3, 5, 6), bool)
+    valid[:, 0, 0] = False
+    valid[1:, 2, 3] = False
+    fusion = fuse_and_blur_map(frames, valid=valid)
+    assert fusion.coverage[0, 0] == 0 and fusion.blur_raw[0, 0] == 0 and np.all(fusion.fused[0, 0] == 0)
+    assert fusion.coverage[2, 3] == 1 and fusion.blur_raw[2, 3] == 0
+    assert np.array_equal(fusion.fused[2, 3], frames[0, 2, 3])
