@@ -17,6 +17,7 @@ def write_files_atomically(outdir: str | Path, files: dict[str, bytes]) -> list[
         raise NotADirectoryError(f"{outdir}: output path exists and is not a folder")
     outdir.mkdir(parents=True, exist_ok=True)
     temps: list[Path] = []
+    finals: list[Path] = []
     try:
         for name, payload in files.items():
             tmp = outdir / f".{name}.tmp-{os.getpid()}"
@@ -25,15 +26,15 @@ def write_files_atomically(outdir: str | Path, files: dict[str, bytes]) -> list[
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
-        finals = []
+        finals: list[Path] = []
         for tmp, name in zip(temps, files):
             final = outdir / name
             os.replace(tmp, final)
             finals.append(final)
         return finals
     except BaseException:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
+        for path in [*temps, *finals]:
+            path.unlink(missing_ok=True)
         if created and not any(outdir.iterdir()):
             outdir.rmdir()
         raise

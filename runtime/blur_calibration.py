@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
+from .atomic_output import write_files_atomically
 from .blur_map import global_blur, scale_map
 from .errors import BurstError
 from .fusion import fuse_and_blur_map
@@ -47,8 +48,12 @@ class BlurCalibration:
                              f"[{lo:.4f}, {hi:.4f}] (n = 2..{self.n_max})")
         return int(round((target - self.intercept) / self.slope))
 
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2))
+        path = Path(path)
+        write_files_atomically(path.parent, {path.name: self.to_json().encode()})
 
     @staticmethod
     def load(path: str | Path) -> "BlurCalibration":
@@ -86,7 +91,7 @@ def calibrate(bursts: Sequence[tuple[np.ndarray, float, np.ndarray | None]], n_m
     xs, ys = [], []
     per_n: dict[int, list[float]] = {n: [] for n in range(2, n_max + 1)}
     jobs = [(b, n) for b in range(len(bursts)) for n in range(2, n_max + 1)]
-    for b, n in tqdm(jobs, desc="calibrating", unit="n", leave=False):
+    for b, n in tqdm(jobs, desc="calibrating", unit="n", leave=False, disable=None):
         frames, max_value, valid = bursts[b]
         for value in window_table(frames[:n_max], max_value, n, None if valid is None else valid[:n_max]):
             xs.append(n)

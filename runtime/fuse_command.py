@@ -176,8 +176,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
             frames, valid = reg.frames, None if reg.valid.all() else reg.valid
         prepared.append((frames, burst.max_value, valid))
     result = calibrate(prepared, args.n_max)
-    write_files_atomically(args.out.parent if str(args.out.parent) else Path("."),
-                           {args.out.name: json.dumps(result.__dict__ | {"n_values": list(result.n_values)}, indent=2).encode()})
+    result.save(args.out)
     print(f"global blur = {result.intercept:.5f} + {result.slope:.5f} * n (R^2 {result.r2:.3f}, "
           f"{result.windows} windows from {result.bursts} bursts) -> {args.out}")
     return 0

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
+from tqdm import tqdm
+
 from .errors import BurstError
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,7 @@ def register_burst(frames: np.ndarray, max_value: float, reference: int,
     orb = cv2.ORB_create(nfeatures=config.orb_features)
     ref_kp, ref_desc = orb.detectAndCompute(ref_gray, None)
     records, aligned, valid, kept = [], [], [], []
-    for i in range(n):
+    for i in tqdm(range(n), desc="registering", unit="frame", leave=False, disable=None):
         if i == reference:
             records.append(FrameRegistration(i, names[i], "reference", _tuple(np.eye(3)), 0, 0, None, 1.0, 0.0, 1.0, True, None))
             aligned.append(frames[i])

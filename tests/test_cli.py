@@ -69,44 +69,32 @@ def test_bad_input_exits_nonzero_without_outputs(tmp_path, args, message):
     assert not out.exists()
 
 
-def test_failed_write_leaves_no_partial_files(tmp_path, monkeypatch):
+def test_failed_write_leaves_no_partial_files(tmp_path):
+    from burstdeblur.runtime.atomic_output import write_files_atomically
+
+    out = tmp_path / "out"
+    with pytest.raises(TypeError):  # the third payload cannot be written
+        write_files_atomically(out, {"a.bin": b"x", "b.bin": b"y", "c.bin": None, "d.bin": b"z"})
+    assert not out.exists()
+
+
+def test_failed_rename_removes_renamed_files(tmp_path, monkeypatch):
     from burstdeblur.runtime import atomic_output
 
     out = tmp_path / "out"
-    calls = {"n": 0}
-    real_replace = atomic_output.os.replace
+    out.mkdir()
+    real_replace, calls = atomic_output.os.replace, []
 
-    def flaky_write(self, *a, **k):
-        calls["n"] += 1
-        if calls["n"] == 3:
+    def flaky_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
             raise OSError(28, "No space left on device")
-        return real_write(self, *a, **k)
+        real_replace(src, dst)
 
-    import io
-    real_write = io.BufferedWriter.write
-    monkeypatch.setattr(atomic_output, "open", lambda p, m: _Wrapped(p, m, flaky_write), raising=False)
+    monkeypatch.setattr(atomic_output.os, "replace", flaky_replace)
     with pytest.raises(OSError):
-        atomic_output.write_files_atomically(out, {f"f{i}.bin": b"x" * 10 for i in range(5)})
-    assert not out.exists()
-    assert real_replace is atomic_output.os.replace
-
-
-class _Wrapped:
-    def __init__(self, path, mode, write):
-        self._f = open(path, mode)
-        self._write = write
-
-    def write(self, data):
-        return self._write(self._f, data)
-
-    def __getattr__(self, name):
-        return getattr(self._f, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._f.close()
+        atomic_output.write_files_atomically(out, {"a.bin": b"x", "b.bin": b"y", "c.bin": b"z"})
+    assert list(out.iterdir()) == []
 
 
 def test_calibrate_then_fuse_with_target_blur(tmp_path):

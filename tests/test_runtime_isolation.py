@@ -19,7 +19,6 @@ mods = [m.name for m in pkgutil.walk_packages(rt.__path__, "burstdeblur.runtime.
 for m in mods:
     importlib.import_module(m)
 from burstdeblur.main import main
-burst = rt.demo_burst.make_demo_burst(n=3) if hasattr(rt, "demo_burst") else None
 import burstdeblur.runtime.demo_burst as db
 res = rt.process_burst(db.make_demo_burst(n=3))
 assert res.fused.shape == (400, 600, 3)
