@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .blur_map import global_blur, range_factor, scale_map
+from .blur_map import full_scale_std, global_blur, range_factor, scale_map
 from .burst_input import Burst, default_reference
 from .errors import BurstError
 from .fusion import fuse_and_blur_map
@@ -51,7 +51,7 @@ class BurstResult:
     @property
     def global_blur(self) -> float:
         """Global blur value in the chosen map range."""
-        return self.global_blur_unit * range_factor(self.options.map_range, self.max_value) / range_factor("unit", self.max_value)
+        return self.global_blur_unit * full_scale_std(self.max_value) * range_factor(self.options.map_range, self.max_value)
 
     def summary(self) -> dict:
         n = len(self.frames_used)

@@ -105,7 +105,7 @@ def run_fuse(args: argparse.Namespace) -> int:
         frames, valid = burst.frames, None
         if args.align != "off":
             reg = register_burst(burst.frames, burst.max_value, default_reference(burst.n),
-                                 RegistrationConfig.default(), burst.names)
+                                 _options(args).registration, burst.names)
             if len(reg.kept) != burst.n:
                 raise BurstError("every frame must register to choose a window by blur")
             frames, valid = reg.frames, None if reg.valid.all() else reg.valid
