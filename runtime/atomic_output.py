@@ -26,7 +26,6 @@ def write_files_atomically(outdir: str | Path, files: dict[str, bytes]) -> list[
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
-        finals: list[Path] = []
         for tmp, name in zip(temps, files):
             final = outdir / name
             os.replace(tmp, final)

@@ -96,7 +96,7 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
     if options.align:
         reg = register_burst(burst.frames, burst.max_value, reference, options.registration, burst.names)
         frames, records, kept = reg.frames, reg.records, reg.kept
-        valid = None if reg.valid.all() else reg.valid
+        valid = reg.partial_valid
         names = tuple(burst.names[i] for i in kept)
     timings["align"] = (time.perf_counter() - t0) * 1e3
 

@@ -104,11 +104,7 @@ def run_fuse(args: argparse.Namespace) -> int:
         burst = _load(args, window_n)
         frames, valid = burst.frames, None
         if args.align != "off":
-            reg = register_burst(burst.frames, burst.max_value, default_reference(burst.n),
-                                 _options(args).registration, burst.names)
-            if len(reg.kept) != burst.n:
-                raise BurstError("every frame must register to choose a window by blur")
-            frames, valid = reg.frames, None if reg.valid.all() else reg.valid
+            frames, valid = _align_all(burst.frames, burst.max_value, burst.names, _options(args).registration)
         n, start, achieved = choose_window(frames, burst.max_value, calibration, args.target_blur, valid)
         selection = {"target_global_blur_unit": args.target_blur, "n": n, "window_start": start,
                      "window_global_blur_unit": achieved, "predicted_for_n": calibration.predict(n)}
@@ -141,7 +137,7 @@ def _outputs(burst: Burst, result: BurstResult, heatmap_max: float | None) -> tu
     npy = io.BytesIO()
     np.save(npy, result.blur)
     files = {
-        "fused.png": encode_png(result.fused if result.fused.dtype.kind == "u" else _float_to_u16(result.fused)),
+        "fused.png": encode_png(result.fused),  # CLI bursts are always 8- or 16-bit files
         "blur_degree.png": encode_png(to_png16(result.blur_raw, burst.max_value)),
         "blur_degree.npy": npy.getvalue(),
         "blur_heatmap.png": encode_png(heat),
@@ -156,8 +152,13 @@ def _outputs(burst: Burst, result: BurstResult, heatmap_max: float | None) -> tu
     return files, summary
 
 
-def _float_to_u16(image: np.ndarray) -> np.ndarray:
-    return np.rint(image * 65535.0).astype(np.uint16)
+def _align_all(frames: np.ndarray, max_value: float, names: tuple[str, ...],
+               config: RegistrationConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """Register every frame to the middle one; windows of consecutive frames need them all."""
+    reg = register_burst(frames, max_value, default_reference(frames.shape[0]), config, names)
+    if len(reg.kept) != frames.shape[0]:
+        raise BurstError("every frame must register to measure windows of consecutive frames")
+    return reg.frames, reg.partial_valid
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
@@ -171,9 +172,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
             raise BurstError(f"{burst.source}: {burst.n} frames, fewer than --n-max {args.n_max}")
         frames, valid = burst.frames[:args.n_max], None
         if args.align != "off":
-            reg = register_burst(frames, burst.max_value, default_reference(args.n_max),
-                                 RegistrationConfig.default(), burst.names[:args.n_max])
-            frames, valid = reg.frames, None if reg.valid.all() else reg.valid
+            frames, valid = _align_all(frames, burst.max_value, burst.names[:args.n_max], RegistrationConfig.default())
         prepared.append((frames, burst.max_value, valid))
     result = calibrate(prepared, args.n_max)
     result.save(args.out)

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
-
 from tqdm import tqdm
 
 from .errors import BurstError
@@ -72,6 +71,11 @@ class Registration:
     kept: tuple[int, ...]  # input indices of the kept frames
     reference: int  # index of the reference within the kept frames
     records: tuple[FrameRegistration, ...]  # one per input frame
+
+    @property
+    def partial_valid(self) -> np.ndarray | None:
+        """``valid``, or None when every frame covers every pixel (fusion's fast path)."""
+        return None if self.valid.all() else self.valid
 
 
 def gray8(frame: np.ndarray, max_value: float) -> np.ndarray:
