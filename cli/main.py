@@ -12,6 +12,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Only runtime sub-commands are imported here: `burstdeblur fuse` must work on
     # a board where the training/export stack is not installed.
     from burstdeblur.runtime.fuse_command import add_calibrate_parser, add_fuse_parser
+    # The dataset command's module imports only NumPy/OpenCV/tqdm; its work is imported when it runs.
+    from burstdeblur.export.dataset_command import add_dataset_parser
 
     parser = argparse.ArgumentParser(prog="burstdeblur", description=__doc__)
     parser.add_argument("--version", action="version", version=f"burstdeblur {__version__}")
@@ -19,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_fuse_parser(sub)
     add_calibrate_parser(sub)
+    add_dataset_parser(sub)
     return parser
 
 

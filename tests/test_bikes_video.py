@@ -10,7 +10,7 @@ from reference import reference_fusion
 
 
 def test_bikes_window_end_to_end(tmp_path):
-    video = fetch("bikes.mp4")
+    video = fetch("bikes/bikes.mp4")
     out = tmp_path / "bikes"
     # frames 40-44 lie inside the shot between the cuts at 30 and 76
     assert main(["fuse", str(video), "--start", "40", "--n", "5", "-o", str(out)]) == 0

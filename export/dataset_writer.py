@@ -1,0 +1,294 @@
+"""Building a blurred-image dataset (patent claims 5-6, fig. 6) in the GoPro layout.
+
+For every burst - synthetic (burst_render.py) or a window of a real video -
+the runtime fuses the frames and computes the blur-degree map (one
+implementation for datasets and the phone), then each crop of the burst
+becomes a sample:
+
+    blur/      the fused image (the sample)
+    blur_map/  its blur-degree map (label 1), 16-bit
+    sharp/     one source frame (label 2): the middle frame, or the sharpest
+    motion/    synthetic only: the per-pixel motion magnitude ("shake distribution")
+
+plus ``dataset.json`` with the configuration, the sources' provenance and
+licences, the split of every scene, and one record per sample. Splits are by
+scene (a photo, or a shot of a video), never by crop.
+"""
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from burstdeblur import __version__
+from burstdeblur.runtime.blur_calibration import BlurCalibration
+from burstdeblur.runtime.blur_map import global_blur, scale_map, to_png16
+from burstdeblur.runtime.burst_input import default_reference, from_array
+from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
+from burstdeblur.runtime.errors import BurstError
+from burstdeblur.runtime.image_io import encode_png, read_image
+
+from .burst_render import RenderConfig, prepare_scene, render_burst, scene_geometry, undisplaced_view
+from .dataset_sources import Scene, SourceFileInfo, build_scenes, split_scenes
+from .gopro_layout import MOTION_PX_PER_STEP, encode_motion, pair_files
+from .motion_check import blur_motion_correlation
+from .sharpness import LABEL_CHOICES, label_frame
+from .staged_output import StagedFolder
+from .video_bursts import read_windows
+
+FORMAT = "burstdeblur-dataset/1"
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    crop: int = 256
+    crops_per_side: int = 2  # a synthetic burst covers up to 2 x 2 crops (cheaper than one burst per crop)
+    scene_short_side: tuple[int, int] = (512, 1024)  # output px; drawn per burst, so scenes appear at many scales
+    render: RenderConfig = field(default_factory=RenderConfig.default)
+    video_n: int = 3  # real 25-30 fps video ghosts beyond a few frames (shared/data-sources.md)
+    align: bool = False  # False: frames fused as shot, the shake is the blur (GoPro-style)
+    sharp_label: str = "middle"
+    val_fraction: float = 0.1
+    target_blur: tuple[float, float] | None = None  # unit range; n per burst from the calibration
+    calibration: BlurCalibration | None = None
+    workers: int = 2
+
+    @staticmethod
+    def default() -> "DatasetConfig":
+        return DatasetConfig()
+
+    @staticmethod
+    def tiny() -> "DatasetConfig":
+        """A few small crops, for tests and CI."""
+        return DatasetConfig(crop=64, crops_per_side=2, scene_short_side=(160, 240), render=RenderConfig.tiny(),
+                             workers=1)
+
+    def check(self) -> None:
+        self.render.check()
+        if self.crop < 16:
+            raise BurstError(f"crop must be >= 16 px, got {self.crop}")
+        if self.crops_per_side < 1:
+            raise BurstError(f"crops per side must be >= 1, got {self.crops_per_side}")
+        lo, hi = self.scene_short_side
+        if not self.crop <= lo <= hi:
+            raise BurstError(f"scene short side range {self.scene_short_side} must satisfy crop ({self.crop}) <= lo <= hi")
+        if self.video_n < 2:
+            raise BurstError(f"a burst needs n >= 2 frames, got video n={self.video_n}")
+        if self.sharp_label not in LABEL_CHOICES:
+            raise BurstError(f"unknown sharp label {self.sharp_label!r}; choose one of {', '.join(LABEL_CHOICES)}")
+        if (self.target_blur is None) != (self.calibration is None):
+            raise BurstError("a target global blur needs a calibration file, and a calibration needs a target")
+        if self.workers < 1:
+            raise BurstError(f"workers must be >= 1, got {self.workers}")
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["calibration"] = None if self.calibration is None else asdict(self.calibration)
+        return data
+
+
+@dataclass(frozen=True)
+class BurstTask:
+    index: int  # task number; sample numbers start at first_sample
+    first_sample: int
+    scene: Scene
+    split: str
+    seed: tuple[int, int]
+    n: int
+    tiles: tuple[tuple[int, int], ...]  # (row, col) of each crop inside the region
+    region: tuple[int, int, int, int]  # x0, y0, w, h in output px (synthetic) or frame px (video)
+    short_side: int  # synthetic: scene short side in output px
+    start: int  # video: first frame of the window
+
+
+def _n_for(config: DatasetConfig, rng: np.random.Generator, default_n: int) -> tuple[int, float | None]:
+    if config.target_blur is None:
+        return default_n, None
+    target = float(rng.uniform(*config.target_blur))
+    return config.calibration.n_for(target), target
+
+
+def plan_tasks(scenes: Sequence[Scene], splits: dict[str, str], count: int, seed: int, config: DatasetConfig
+               ) -> list[BurstTask]:
+    """Decide every burst up front (scene, size, seed), so the build is deterministic for a seed."""
+    if count < 1:
+        raise BurstError(f"count must be >= 1, got {count}")
+    rng = np.random.default_rng(seed)
+    tasks: list[BurstTask] = []
+    order: list[int] = []
+    made = 0
+    while made < count:
+        if not order:
+            order = list(rng.permutation(len(scenes)))
+        scene = scenes[order.pop()]
+        c = config.crop
+        if scene.shot is None:
+            short_side = int(rng.integers(config.scene_short_side[0], config.scene_short_side[1] + 1))
+            s, hh, ww = scene_geometry(scene.height, scene.width, short_side, config.render.supersample, c,
+                                       scene.source.label)
+            height, width = hh // s, ww // s
+            n, _ = _n_for(config, rng, config.render.n)
+            start = 0
+        else:
+            short_side, height, width = 0, scene.height, scene.width
+            n, _ = _n_for(config, rng, config.video_n)
+            if n > scene.shot.length:
+                raise BurstError(f"{scene.source.path}: shot {scene.shot} has {scene.shot.length} frames, "
+                                 f"fewer than the window n={n}")
+            start = int(rng.integers(scene.shot.start, scene.shot.end - n + 1))
+        rows, cols = min(config.crops_per_side, height // c), min(config.crops_per_side, width // c)
+        take = min(rows * cols, count - made)
+        tiles = tuple((k // cols, k % cols) for k in range(take))
+        rows = max(r for r, _ in tiles) + 1
+        cols = cols if take >= cols else take
+        x0 = int(rng.integers(0, width - cols * c + 1))
+        y0 = int(rng.integers(0, height - rows * c + 1))
+        tasks.append(BurstTask(len(tasks), made, scene, splits[scene.scene_id], (seed, len(tasks)), n, tiles,
+                               (x0, y0, cols * c, rows * c), short_side, start))
+        made += take
+    return tasks
+
+
+@lru_cache(maxsize=2)
+def _scene_image(path: str, short_side: int, supersample: int, min_side: int) -> tuple[np.ndarray, int]:
+    return prepare_scene(read_image(path), short_side, supersample, min_side, path)
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    if image.shape[2] == 3:
+        return image
+    if image.shape[2] == 4:
+        return np.ascontiguousarray(image[..., :3])
+    return np.repeat(image, 3, axis=2)
+
+
+def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
+    """Render or read one burst, fuse it with the runtime, write its crops. Returns the sample records."""
+    rng = np.random.default_rng(list(task.seed))
+    motion = corr = view = None
+    info: dict = {}
+    if task.scene.shot is None:
+        hires, s = _scene_image(str(task.scene.source.path), task.short_side, config.render.supersample, config.crop)
+        if hires.shape[2] != 3:
+            hires = _rgb(hires)
+        burst = render_burst(hires, s, task.region, replace(config.render, n=task.n), rng)
+        frames, motion, info = burst.frames, burst.motion, burst.info
+        view = undisplaced_view(hires, s, task.region)
+        frame_names = [f"synthetic#{k}" for k in range(task.n)]
+    else:
+        window = read_windows(task.scene.source.path, [task.start], task.n)[task.start]  # [n, H, W, 3]
+        x0, y0, w, h = task.region
+        frames = np.ascontiguousarray(window[:, y0:y0 + h, x0:x0 + w])
+        frame_names = [f"{task.scene.source.path.name}#{task.start + k}" for k in range(task.n)]
+    reference = default_reference(task.n)
+    result = process_burst(from_array(frames, names=frame_names),
+                           FuseOptions(align=config.align, reference=reference, threads=1))
+    label = label_frame(frames, config.sharp_label, reference)
+    if motion is not None:
+        corr = blur_motion_correlation(result.blur_raw, motion, view)
+    unit = scale_map(result.blur_raw, result.max_value, "unit")
+    records = []
+    c = config.crop
+    stage_path = Path(stage)
+    for k, (row, col) in enumerate(task.tiles):
+        ys, xs = slice(row * c, (row + 1) * c), slice(col * c, (col + 1) * c)
+        if result.coverage is not None and np.any(result.coverage[ys, xs] < len(result.frames_used)):
+            raise BurstError(f"sample {task.first_sample + k} ({task.scene.source.label}): after alignment part of "
+                             "the crop is not covered by every frame; use smaller shake or no alignment")
+        name = f"{task.first_sample + k:06d}"
+        files = pair_files(stage_path, task.split, task.scene.scene_id, name)
+        outputs = {"blur": encode_png(result.fused[ys, xs]),
+                   "sharp": encode_png(frames[label][ys, xs]),
+                   "blur_map": encode_png(to_png16(result.blur_raw[ys, xs], result.max_value))}
+        if motion is not None:
+            outputs["motion"] = encode_motion(motion[ys, xs])
+        for folder, payload in outputs.items():
+            files[folder].parent.mkdir(parents=True, exist_ok=True)
+            files[folder].write_bytes(payload)
+        record = {"sample": name, "split": task.split, "sequence": task.scene.scene_id,
+                  "source": task.scene.source.label, "kind": "synthetic" if task.scene.shot is None else "video",
+                  "n": task.n, "burst": task.index, "sharp_frame": label, "crop_xywh": [xs.start, ys.start, c, c],
+                  "region_xywh": list(task.region), "global_blur_unit": global_blur(unit[ys, xs])}
+        if task.scene.shot is None:
+            record["motion_mean_px"] = float(motion[ys, xs].mean())
+            record["scene_short_side"] = task.short_side
+            record["burst_correlation"] = corr
+            record["render"] = info
+        else:
+            record["frames"] = [task.start, task.start + task.n]
+        records.append(record)
+    return records
+
+
+def _summary(samples: list[dict], seconds: float) -> dict:
+    by_source: dict[str, dict] = {}
+    for r in samples:
+        entry = by_source.setdefault(r["source"], {"samples": 0, "bursts": set(), "pixels": [], "tiles": [],
+                                                   "global_blur": []})
+        entry["samples"] += 1
+        entry["global_blur"].append(r["global_blur_unit"])
+        if r["burst"] not in entry["bursts"] and "burst_correlation" in r:
+            for key in ("pixels", "tiles"):
+                if not math.isnan(r["burst_correlation"][key]):
+                    entry[key].append(r["burst_correlation"][key])
+        entry["bursts"].add(r["burst"])
+    sources = {}
+    for name, e in sorted(by_source.items()):
+        sources[name] = {"samples": e["samples"], "bursts": len(e["bursts"]),
+                         "mean_global_blur_unit": float(np.mean(e["global_blur"])),
+                         "corr_pixels_mean": float(np.mean(e["pixels"])) if e["pixels"] else None,
+                         "corr_tiles_mean": float(np.mean(e["tiles"])) if e["tiles"] else None}
+    splits = {s: sum(r["split"] == s for r in samples) for s in ("train", "val")}
+    return {"samples": len(samples), "splits": splits, "seconds": round(seconds, 1), "per_source": sources}
+
+
+def build_dataset(infos: Sequence[SourceFileInfo], out: str | Path, count: int, seed: int,
+                  config: DatasetConfig = DatasetConfig()) -> dict:
+    """Build ``count`` samples into ``out`` (all or nothing) and return the summary."""
+    config.check()
+    t0 = time.perf_counter()
+    window = config.video_n if config.target_blur is None else 2
+    scenes = build_scenes(infos, config.crop, window)
+    if not scenes:
+        raise BurstError("no usable scene in the given sources")
+    splits = split_scenes(scenes, config.val_fraction)
+    tasks = plan_tasks(scenes, splits, count, seed, config)
+    samples: list[dict] = []
+    with StagedFolder(out) as stage:
+        progress = tqdm(total=count, desc="dataset", unit="crop", disable=None)
+        if config.workers == 1:
+            for task in tasks:
+                samples += run_task(task, config, str(stage.path))
+                progress.update(len(task.tiles))
+        else:
+            context = multiprocessing.get_context("spawn")  # no inherited threads or locks
+            with ProcessPoolExecutor(config.workers, mp_context=context) as pool:
+                futures = [pool.submit(run_task, task, config, str(stage.path)) for task in tasks]
+                for future in futures:
+                    samples += future.result()
+                    progress.update(len(samples) - progress.n)
+        progress.close()
+        samples.sort(key=lambda r: r["sample"])
+        summary = _summary(samples, time.perf_counter() - t0)
+        used = {r["source"] for r in samples}
+        manifest = {
+            "format": FORMAT, "burstdeblur": __version__, "seed": seed, "count": count,
+            "config": config.to_json(), "motion_png_px_per_step": MOTION_PX_PER_STEP,
+            "blur_map_png": "raw std / (max/2) * 65535 (runtime.blur_map.to_png16)",
+            "sources": [asdict(i) | {"path": str(i.path)} for i in infos if i.label in used],
+            "licence_note": "Built from third-party photos and videos under their own licences (listed per source); "
+                            "do not commit or redistribute without honouring them.",
+            "splits": {s: sorted({sc.scene_id for sc in scenes if splits[sc.scene_id] == s}) for s in ("train", "val")},
+            "summary": summary, "samples": samples,
+        }
+        stage.write(stage.path / "dataset.json", json.dumps(manifest, indent=1).encode())
+    return summary

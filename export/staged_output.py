@@ -1,0 +1,42 @@
+"""A folder that appears all at once or not at all.
+
+Everything is written into a hidden sibling folder, which is renamed to the
+target only when the block finishes without an error; on any error (or
+Ctrl-C) the sibling is deleted, so a failed build never leaves a half-written
+dataset behind. The target must not exist yet, or be an empty folder.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from burstdeblur.runtime.errors import BurstError
+
+
+class StagedFolder:
+    def __init__(self, target: str | Path):
+        self.target = Path(target)
+        if self.target.exists() and (not self.target.is_dir() or any(self.target.iterdir())):
+            raise BurstError(f"{self.target}: output already exists and is not an empty folder; "
+                             "choose a new path or delete it")
+        self.path = self.target.parent / f".{self.target.name}.partial-{os.getpid()}"
+
+    def __enter__(self) -> "StagedFolder":
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir()
+        return self
+
+    def write(self, path: Path, payload: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(payload)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        if self.target.exists():
+            self.target.rmdir()  # checked empty on entry
+        os.replace(self.path, self.target)

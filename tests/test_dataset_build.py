@@ -1,0 +1,170 @@
+"""Building a tiny dataset end to end (shipped photos + real bikes.mp4), checked against independent references."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+from reference import reference_fusion
+
+from burstdeblur.export.dataset_sources import Scene, SourceFileInfo, resolve_sources, split_scenes
+from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
+from burstdeblur.export.gopro_layout import read_gopro
+from burstdeblur.export.sharpness import gradient_energy, label_frame
+from burstdeblur.export.sources import fetch
+from burstdeblur.main import main
+from burstdeblur.runtime.blur_calibration import BlurCalibration
+from burstdeblur.runtime.blur_map import full_scale_std
+from burstdeblur.runtime.burst_input import load_video
+from burstdeblur.runtime.errors import BurstError
+from burstdeblur.runtime.image_io import encode_png, read_image
+
+COUNT = 14
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds") / "tiny"
+    summary = build_dataset(resolve_sources(["builtin", "bikes"]), out, COUNT, 5, DatasetConfig.tiny())
+    return out, summary, json.loads((out / "dataset.json").read_text())
+
+
+def test_layout_counts_and_manifest(tiny):
+    out, summary, manifest = tiny
+    pairs = read_gopro(out)
+    assert len(pairs) == len(manifest["samples"]) == summary["samples"] == COUNT
+    assert all(p.blur_map is not None for p in pairs)
+    kinds = {r["kind"] for r in manifest["samples"]}
+    assert kinds == {"synthetic", "video"}
+    for pair in pairs:
+        blur, sharp = read_image(pair.blur), read_image(pair.sharp)
+        assert blur.shape == sharp.shape == (64, 64, 3)
+        assert pair.read_blur_map().shape == (64, 64)
+    licences = {s["label"]: s["licence"] for s in manifest["sources"]}
+    assert licences["bikes/bikes.mp4"].startswith("BSD")
+
+
+def test_splits_are_by_scene(tiny):
+    out, _, manifest = tiny
+    train, val = set(manifest["splits"]["train"]), set(manifest["splits"]["val"])
+    assert train and val and not train & val
+    for r in manifest["samples"]:
+        assert r["sequence"] in manifest["splits"][r["split"]]
+        assert (out / r["split"] / r["sequence"] / "blur" / f"{r['sample']}.png").is_file()
+
+
+def test_video_samples_match_reference_fusion(tiny):
+    out, _, manifest = tiny
+    bikes = fetch("bikes/bikes.mp4")
+    videos = [r for r in manifest["samples"] if r["kind"] == "video"]
+    assert videos
+    for r in videos:
+        start, stop = r["frames"]
+        assert stop <= 187  # held-out shots never used
+        frames = load_video(bikes, start, stop - start).frames
+        x0, y0, w, h = r["region_xywh"]
+        cx, cy, c, _ = r["crop_xywh"]
+        window = frames[:, y0 + cy:y0 + cy + c, x0 + cx:x0 + cx + c]
+        fused, std = reference_fusion(window)
+        base = out / r["split"] / r["sequence"]
+        assert np.abs(read_image(base / "blur" / f"{r['sample']}.png").astype(float) - fused).max() <= 1.0
+        blur_map = read_gopro(out)[[p.name for p in read_gopro(out)].index(r["sample"])].read_blur_map()
+        assert np.abs(blur_map - std).max() < 2e-3 + full_scale_std(255) / 65535
+        assert np.array_equal(read_image(base / "sharp" / f"{r['sample']}.png"), window[(stop - start) // 2])
+        assert r["global_blur_unit"] == pytest.approx(std.mean() / full_scale_std(255), abs=1e-4)
+
+
+def test_synthetic_samples_carry_motion_and_correlation(tiny):
+    out, summary, manifest = tiny
+    synthetic = [r for r in manifest["samples"] if r["kind"] == "synthetic"]
+    pairs = {p.name: p for p in read_gopro(out)}
+    for r in synthetic:
+        motion = pairs[r["sample"]].read_motion()
+        assert motion.shape == (64, 64)
+        assert motion.mean() == pytest.approx(r["motion_mean_px"], abs=1e-3)
+        assert set(r["burst_correlation"]) == {"pixels", "tiles", "motion_std_px"}
+    assert summary["per_source"]["builtin/coffee.png"]["bursts"] >= 1
+
+
+def test_same_seed_same_dataset(tiny, tmp_path):
+    out, _, manifest = tiny
+    build_dataset(resolve_sources(["builtin", "bikes"]), tmp_path / "again", COUNT, 5, DatasetConfig.tiny())
+    again = json.loads((tmp_path / "again" / "dataset.json").read_text())
+    strip = lambda samples: [{k: v for k, v in r.items()} for r in samples]  # noqa: E731
+    assert strip(again["samples"]) == strip(manifest["samples"])
+    for r in manifest["samples"][:4]:
+        rel = f"{r['split']}/{r['sequence']}/blur/{r['sample']}.png"
+        assert (out / rel).read_bytes() == (tmp_path / "again" / rel).read_bytes()
+
+
+def test_split_is_independent_of_seed_and_order():
+    info = SourceFileInfo("x", None, "photo", "", "", "0")
+    scenes = [Scene(f"scene{i}", info, 300, 300) for i in range(20)]
+    a = split_scenes(scenes, 0.2)
+    b = split_scenes(list(reversed(scenes)), 0.2)
+    assert a == b and sum(v == "val" for v in a.values()) == 4
+
+
+def test_sharpest_label_picks_the_sharp_frame():
+    base = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    blurred = cv2.GaussianBlur(base, (7, 7), 2.0)
+    frames = np.stack([blurred, blurred, base, blurred])
+    assert gradient_energy(base) > gradient_energy(blurred)
+    assert label_frame(frames, "sharpest", reference=1) == 2
+    assert label_frame(frames, "middle", reference=1) == 1
+    assert label_frame(frames, "sharpest", reference=1, scorer=lambda f: np.array([3.0, 0.5, 2.0, 1.0])) == 1
+
+
+def test_target_blur_chooses_n_from_calibration(tmp_path):
+    calibration = BlurCalibration(n_values=(2, 3, 4, 5, 6), mean_global_blur=(0.02, 0.03, 0.04, 0.05, 0.06),
+                                  intercept=0.0, slope=0.01, r2=1.0, n_max=6, bursts=1, windows=5)
+    calibration.save(tmp_path / "cal.json")
+    code = main(["dataset", "build", "--tiny", "--sources", "builtin", "--out", str(tmp_path / "ds"), "--count", "3",
+                 "--target-blur", "0.05", "--calibration", str(tmp_path / "cal.json")])
+    assert code == 0
+    samples = json.loads((tmp_path / "ds" / "dataset.json").read_text())["samples"]
+    assert {r["n"] for r in samples} == {5}
+
+
+def test_show_writes_a_contact_sheet(tiny, tmp_path):
+    out, _, _ = tiny
+    sheet = tmp_path / "sheet.png"
+    assert main(["dataset", "show", str(out), "--out", str(sheet), "--count", "3"]) == 0
+    picture = read_image(sheet)
+    assert picture.shape[0] >= 3 * 192 and picture.shape[1] > 3 * 192
+
+
+@pytest.mark.parametrize("case", ["unreadable", "small", "n1", "short-video", "out-exists"])
+def test_bad_input_fails_cleanly(case, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["dataset", "build", "--tiny", "--count", "2", "--out", str(out), "--sources"]
+    if case == "unreadable":
+        (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+        args += [str(tmp_path / "broken.jpg")]
+        expected = "broken.jpg"
+    elif case == "small":
+        (tmp_path / "small.png").write_bytes(encode_png(np.zeros((40, 90, 3), np.uint8)))
+        args += ["builtin", str(tmp_path / "small.png")]
+        expected = "smaller than the 64x64 crop"
+    elif case == "n1":
+        args += ["builtin", "--n", "1"]
+        expected = "n >= 2"
+    elif case == "short-video":
+        writer = cv2.VideoWriter(str(tmp_path / "short.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 25, (96, 80))
+        for _ in range(2):
+            writer.write(np.full((80, 96, 3), 128, np.uint8))
+        writer.release()
+        args += [str(tmp_path / "short.avi"), "--video-n", "3"]
+        expected = "shorter than the window"
+    else:
+        out.mkdir()
+        (out / "keep.txt").write_text("mine")
+        args += ["builtin"]
+        expected = "already exists"
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "burstdeblur: error:" in err and expected in err
+    if case == "out-exists":
+        assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    else:
+        assert not out.exists()
+    assert not list(tmp_path.glob(".out.partial*"))

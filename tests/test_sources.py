@@ -1,0 +1,69 @@
+"""The source fetcher: a real Debian package into a private cache, provenance, offline reuse, clear errors."""
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from burstdeblur.export import sources
+from burstdeblur.export.source_catalog import GROUPS
+from burstdeblur.export.sources import SourceError, fetch, fetch_group, lookup
+
+
+@pytest.fixture(scope="module")
+def lomiri_cache(tmp_path_factory):
+    """lomiri-wallpapers (16 MB .deb) fetched once with apt-get download + dpkg-deb -x."""
+    root = tmp_path_factory.mktemp("cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BURSTDEBLUR_CACHE", str(root))
+    paths = fetch_group("lomiri")
+    yield root, paths
+    mp.undo()
+
+
+def test_debian_group_fetched_with_provenance(lomiri_cache, monkeypatch):
+    root, paths = lomiri_cache
+    monkeypatch.setenv("BURSTDEBLUR_CACHE", str(root))
+    assert len(paths) == len(GROUPS["lomiri"]) and all(p.is_file() for p in paths)
+    manifest = json.loads((root / "sources" / "manifest.json").read_text())
+    entry = manifest["lomiri/seeding_by_Clements_Engelhardt.jpg"]
+    assert entry["licence"] == "CC0-1.0"
+    assert entry["provenance"].startswith("Debian lomiri-wallpapers-16.04_")
+    assert entry["sha256"] == sources._sha256(root / "sources" / entry["path"])
+    # nothing was written outside the cache folder
+    assert all(root in p.parents for p in paths)
+
+
+def test_cached_sources_need_no_network(lomiri_cache, monkeypatch):
+    root, paths = lomiri_cache
+    monkeypatch.setenv("BURSTDEBLUR_CACHE", str(root))
+
+    def offline(*args, **kwargs):
+        raise AssertionError(f"network tool called while cached: {args[0]}")
+
+    monkeypatch.setattr(subprocess, "run", offline)
+    assert fetch_group("lomiri") == paths
+    assert fetch("Bridge_by_Sander_Klootwijk.jpg") == paths[0]
+
+
+def test_corrupted_cache_file_is_fetched_again(lomiri_cache, monkeypatch):
+    root, paths = lomiri_cache
+    monkeypatch.setenv("BURSTDEBLUR_CACHE", str(root))
+    good = paths[1].read_bytes()
+    paths[1].write_bytes(good[: len(good) // 2])  # a truncated file fails the sha256 check
+    assert fetch(lookup(paths[1].name).key).read_bytes() == good
+
+
+def test_missing_apt_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("BURSTDEBLUR_CACHE", str(tmp_path))
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    with pytest.raises(SourceError, match="apt-get is not available.*copy the file into"):
+        fetch_group("libjxl")
+    assert not list((tmp_path / "sources").glob("libjxl/*"))
+
+
+def test_unknown_names():
+    with pytest.raises(SourceError, match="unknown source group 'nope'"):
+        fetch_group("nope")
+    with pytest.raises(SourceError, match="unknown source 'nope.jpg'"):
+        lookup("nope.jpg")
