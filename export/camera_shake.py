@@ -43,6 +43,11 @@ class ShakeRanges:
         return ShakeRanges()
 
     @staticmethod
+    def varying() -> "ShakeRanges":
+        """Rotation and zoom dominate: motion that changes strongly across the frame (for the motion check)."""
+        return ShakeRanges((0.0, 0.5), (0.0, 0.0), (2.0, 4.0), (0.6, 1.0), 0.2)
+
+    @staticmethod
     def still() -> "ShakeRanges":
         """No camera motion (for tests and local-motion-only data)."""
         return ShakeRanges((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.0, 0.0), 0.0)

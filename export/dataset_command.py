@@ -61,6 +61,13 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--split", default=None, help="only this split")
     s.set_defaults(run=_run_show)
 
+    m = dsub.add_parser("check-motion", help="per photo: how well the blur map follows a known, spatially "
+                                             "varying camera motion")
+    m.add_argument("--sources", nargs="+", default=["builtin"], help="as for build (videos are skipped: no known motion)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    m.set_defaults(run=_run_check_motion)
+
     g = dsub.add_parser("gopro-rebuild", help="rebuild GoPro blur images with blur-degree maps from "
                                               "GOPRO_Large_all frame sequences")
     g.add_argument("all_root", type=Path, help="folder with <split>/<sequence>/NNNNNN.png frames")
@@ -129,6 +136,36 @@ def _run_show(args: argparse.Namespace) -> int:
     out = args.out or args.dataset / "contact_sheet.png"
     write_files_atomically(out.parent, {out.name: encode_png(contact_sheet(chosen))})
     print(f"wrote {out} ({len(chosen)} of {len(pairs)} samples)")
+    return 0
+
+
+def _run_check_motion(args: argparse.Namespace) -> int:
+    import math
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.image_io import read_image
+
+    from .dataset_sources import resolve_sources
+    from .dataset_writer import as_rgb8
+    from .motion_check import check_image
+
+    photos = [i for i in resolve_sources(args.sources) if i.kind == "photo"]
+    rows = {}
+    for info in tqdm(photos, desc="motion check", unit="image", disable=None):
+        rows[info.label] = check_image(as_rgb8(read_image(info.path)), info.label, args.seed)
+    print(f"{'image':48s} {'textured px':>11s} {'tiles':>6s} {'motion std px':>13s}")
+    for label, r in rows.items():
+        print(f"{label[:48]:48s} {r['pixels']:11.2f} {r['tiles']:6.2f} {r['motion_std_px']:13.2f}")
+    for key in ("pixels", "tiles"):
+        values = [r[key] for r in rows.values() if not math.isnan(r[key])]
+        if values:
+            print(f"{key}: median {np.median(values):.2f}, min {min(values):.2f}, max {max(values):.2f} "
+                  f"over {len(values)} images")
+    if args.json:
+        write_files_atomically(args.json.parent, {args.json.name: json.dumps(rows, indent=1).encode()})
     return 0
 
 

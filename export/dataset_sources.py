@@ -124,9 +124,7 @@ def build_scenes(infos: Sequence[SourceFileInfo], min_side: int, video_window: i
         tag = f"{_slug(info.label)}-{info.sha256[:8]}"
         if info.kind == "photo":
             image = read_image(info.path)  # raises a clear error on unreadable or truncated files
-            h, w = image.shape[:2]
-            if image.shape[2] not in (3, 4) and image.shape[2] != 1:
-                raise BurstError(f"{info.path}: unsupported channel count {image.shape[2]}")
+            h, w = image.shape[:2]  # read_image accepts only gray/RGB/RGBA, 8- or 16-bit: all usable
             if min(h, w) < min_side:
                 raise BurstError(f"{info.path}: image is {w}x{h}, smaller than the {min_side}x{min_side} crop")
             scenes.append(Scene(tag, info, h, w))

@@ -160,15 +160,19 @@ def plan_tasks(scenes: Sequence[Scene], splits: dict[str, str], count: int, seed
 
 @lru_cache(maxsize=2)
 def _scene_image(path: str, short_side: int, supersample: int, min_side: int) -> tuple[np.ndarray, int]:
-    return prepare_scene(read_image(path), short_side, supersample, min_side, path)
+    return prepare_scene(as_rgb8(read_image(path)), short_side, supersample, min_side, path)
 
 
-def _rgb(image: np.ndarray) -> np.ndarray:
-    if image.shape[2] == 3:
-        return image
+def as_rgb8(image: np.ndarray) -> np.ndarray:
+    """``[H, W, C]`` gray / RGB / RGBA, 8- or 16-bit -> ``[H, W, 3]`` uint8 (the renderer's scene format)."""
+    if image.dtype == np.uint16:
+        image = (image.astype(np.uint32) * 255 + 32767) // 65535  # exact rounding of x / 257
+        image = image.astype(np.uint8)
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
     if image.shape[2] == 4:
         return np.ascontiguousarray(image[..., :3])
-    return np.repeat(image, 3, axis=2)
+    return image
 
 
 def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
@@ -178,14 +182,12 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
     info: dict = {}
     if task.scene.shot is None:
         hires, s = _scene_image(str(task.scene.source.path), task.short_side, config.render.supersample, config.crop)
-        if hires.shape[2] != 3:
-            hires = _rgb(hires)
         burst = render_burst(hires, s, task.region, replace(config.render, n=task.n), rng)
         frames, motion, info = burst.frames, burst.motion, burst.info
         view = undisplaced_view(hires, s, task.region)
         frame_names = [f"synthetic#{k}" for k in range(task.n)]
     else:
-        window = read_windows(task.scene.source.path, [task.start], task.n)[task.start]  # [n, H, W, 3]
+        window = read_windows(task.scene.source.path, [task.start], task.n)[task.start]  # [n, H, W, 3] uint8
         x0, y0, w, h = task.region
         frames = np.ascontiguousarray(window[:, y0:y0 + h, x0:x0 + w])
         frame_names = [f"{task.scene.source.path.name}#{task.start + k}" for k in range(task.n)]

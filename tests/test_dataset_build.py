@@ -15,7 +15,6 @@ from burstdeblur.main import main
 from burstdeblur.runtime.blur_calibration import BlurCalibration
 from burstdeblur.runtime.blur_map import full_scale_std
 from burstdeblur.runtime.burst_input import load_video
-from burstdeblur.runtime.errors import BurstError
 from burstdeblur.runtime.image_io import encode_png, read_image
 
 COUNT = 14
@@ -168,3 +167,33 @@ def test_bad_input_fails_cleanly(case, tmp_path, capsys):
     else:
         assert not out.exists()
     assert not list(tmp_path.glob(".out.partial*"))
+
+
+def test_gray_16bit_and_rgba_photos_are_usable(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    gray16 = cv2.GaussianBlur(rng.integers(0, 65535, (180, 200), dtype=np.uint16), (5, 5), 1.0)
+    rgba = np.dstack([cv2.GaussianBlur(rng.integers(0, 255, (170, 190, 3), dtype=np.uint8), (5, 5), 1.0),
+                      np.full((170, 190), 255, np.uint8)])
+    cv2.imwrite(str(folder / "gray16.png"), gray16)
+    cv2.imwrite(str(folder / "rgba.png"), rgba)
+    build_dataset(resolve_sources([str(folder)]), tmp_path / "ds", 8, 0, DatasetConfig.tiny())
+    pairs = read_gopro(tmp_path / "ds")
+    assert len(pairs) == 8 and len({p.sequence for p in pairs}) == 2
+    for pair in pairs:
+        blur = read_image(pair.blur)
+        assert blur.shape == (64, 64, 3) and blur.dtype == np.uint8
+        spread = np.abs(blur[..., 0].astype(int) - blur[..., 1]).mean()
+        if "gray16" in pair.sequence:  # gray in, gray content out (channels differ by sensor noise only)
+            assert spread < 3
+        else:
+            assert spread > 10
+
+
+def test_check_motion_reports_per_image(tmp_path, capsys):
+    assert main(["dataset", "check-motion", "--sources", "builtin", "--json", str(tmp_path / "m.json")]) == 0
+    rows = json.loads((tmp_path / "m.json").read_text())
+    assert set(rows) == {"builtin/coffee.png", "builtin/chelsea.png"}
+    assert rows["builtin/chelsea.png"]["tiles"] > 0.6  # textured fur: the map follows the motion
+    assert "tiles: median" in capsys.readouterr().out
