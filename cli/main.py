@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     from burstdeblur.runtime.fuse_command import add_calibrate_parser, add_fuse_parser
     # The dataset command's module imports only NumPy/OpenCV/tqdm; its work is imported when it runs.
     from burstdeblur.export.dataset_command import add_dataset_parser
+    from burstdeblur.export.train_command import add_train_parser
 
     parser = argparse.ArgumentParser(prog="burstdeblur", description=__doc__)
     parser.add_argument("--version", action="version", version=f"burstdeblur {__version__}")
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fuse_parser(sub)
     add_calibrate_parser(sub)
     add_dataset_parser(sub)
+    add_train_parser(sub)
     return parser
 
 

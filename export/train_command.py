@@ -1,0 +1,44 @@
+"""`burstdeblur train`: one training stage. Imports torch only when it runs (pip install '.[train]')."""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+
+def add_train_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train the perception (1), deblur+SFT (2) or all three nets jointly (3)")
+    p.add_argument("--stage", type=int, choices=(1, 2, 3), required=True)
+    p.add_argument("--data", type=Path, required=True, help="dataset folder from `burstdeblur dataset build`")
+    p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, weights, card, plot)")
+    p.add_argument("--config", choices=("default", "tiny"), default="default", help="training + net preset")
+    p.add_argument("--deblur", default=None, help="deblur net config (default, no-map, multi-level, tiny)")
+    p.add_argument("--init-from", type=Path, nargs="*", default=None,
+                   help="weights.safetensors to start from (stage 3: the stage 1 and 2 results)")
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--batch", type=int, default=None)
+    p.add_argument("--crop", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--val-every", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None, help="data-loader worker processes")
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    try:
+        from .training import TrainConfig, train
+    except ImportError as exc:
+        from burstdeblur.runtime.errors import BurstError
+        raise BurstError(f"training needs the train extra (pip install '.[train]'): {exc}") from exc
+
+    config = TrainConfig.tiny(args.stage) if args.config == "tiny" else TrainConfig.default(args.stage)
+    changes = {k: getattr(args, k) for k in ("steps", "batch", "crop", "lr", "val_every", "workers", "seed", "deblur")
+               if getattr(args, k) is not None}
+    config = replace(config, **changes)
+    card = train(config, args.data, args.out, args.init_from)
+    if card:
+        print(json.dumps(card["validation"]))
+        print(f"weights: {args.out / 'weights.safetensors'}, card: {args.out / 'card.json'}")
+    return 0
