@@ -9,10 +9,10 @@ from burstdeblur import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Only runtime sub-commands are imported here: `burstdeblur fuse` must work on
-    # a board where the training/export stack is not installed.
+    # Every module imported here needs only NumPy/OpenCV/tqdm: `burstdeblur fuse` must work
+    # on a board where the training/export stack is not installed. The dataset and train
+    # commands import their heavy work only when they run.
     from burstdeblur.runtime.fuse_command import add_calibrate_parser, add_fuse_parser
-    # The dataset command's module imports only NumPy/OpenCV/tqdm; its work is imported when it runs.
     from burstdeblur.export.dataset_command import add_dataset_parser
     from burstdeblur.export.train_command import add_train_parser
 

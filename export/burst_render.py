@@ -24,7 +24,7 @@ import numpy as np
 from burstdeblur.runtime.burst_input import default_reference
 from burstdeblur.runtime.errors import BurstError
 
-from .camera_shake import ShakeRanges, ShakeTrajectory, random_trajectory, zoom_field
+from .camera_shake import ShakeRanges, affine_points, random_trajectory, zoom_field
 
 
 @dataclass(frozen=True)
@@ -161,11 +161,11 @@ def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], c
             t = k + config.duty * (j + 0.5) / config.subframes
             coeff = trajectory.coefficients(t)  # [6]
             # Point seen by each output pixel, in region output px ...
-            seen_x, seen_y = _affine_part(trajectory, coeff, xs, ys)  # [h, w] each
+            seen_x, seen_y = affine_points(trajectory, coeff, xs, ys)  # [h, w] each
             seen_x += coeff[4] * zoom[0]
             seen_y += coeff[4] * zoom[1]
             # ... and by each hi-res pixel, in absolute hi-res px of the scene.
-            map_x, map_y = _affine_part(trajectory, coeff, xs_h, ys_h, s, (x0, y0))  # [h*s, w*s] each
+            map_x, map_y = affine_points(trajectory, coeff, xs_h, ys_h, s, (x0, y0))  # [h*s, w*s] each
             map_x = cv2.scaleAdd(zoom_h[0], float(coeff[4]), map_x)
             map_y = cv2.scaleAdd(zoom_h[1], float(coeff[4]), map_y)
             sub = cv2.remap(hires, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
@@ -202,27 +202,6 @@ def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], c
                          "radius": float(o["radius"])} for o in objects],
             "noise": noise}
     return SyntheticBurst(frames=frames, motion=motion, reference=reference, info=info)
-
-
-def _affine_part(trajectory: ShakeTrajectory, coeff: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-                 s: int = 1, origin: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """x + U and y + V without the zoom term on the grid ``xs`` x ``ys``: ``[len(ys), len(xs)]`` each.
-
-    In region output px; with ``origin`` = (x0, y0), in absolute px of the scene at s times output resolution.
-    """
-    t_x, r_x, t_y, r_y, _, tan_half = (float(c) for c in coeff)
-    (cx, _), (_, cy), _, (rx, ry) = trajectory.centres
-    # x + t_x + r_x (x - cx) - 2 tan(w/2) (y - ry);  y + t_y + r_y (y - cy) + 2 tan(w/2) (x - rx)
-    col_x = ((1.0 + r_x) * xs + (t_x - r_x * cx)).astype(np.float32)  # [w]
-    row_x = (-2.0 * tan_half * (ys - ry)).astype(np.float32)  # [h]
-    col_y = (2.0 * tan_half * (xs - rx)).astype(np.float32)
-    row_y = ((1.0 + r_y) * ys + (t_y - r_y * cy)).astype(np.float32)
-    if origin is not None:  # output px p -> hi-res px (p + 0.5 + origin) * s - 0.5, folded into the vectors
-        col_x = (col_x + np.float32(0.5 + origin[0])) * np.float32(s) - np.float32(0.5)
-        row_x = row_x * np.float32(s)
-        col_y = col_y * np.float32(s)
-        row_y = (row_y + np.float32(0.5 + origin[1])) * np.float32(s) - np.float32(0.5)
-    return col_x[None, :] + row_x[:, None], col_y[None, :] + row_y[:, None]
 
 
 def _paint_object(sub: np.ndarray, hires: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, obj: dict,

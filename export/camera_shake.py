@@ -14,7 +14,9 @@ the rotation's direction is taken perpendicular to the radius (what a rotation
 does) - the seed's printed angle, atan((i - i_R)/(j - j_R)) - pi/2, mixes up
 its axes. The field is linear in the six coefficients (t_Tx, r_Tx, t_Ty, r_Ty,
 t_Tz, tan(omega/2)), so a trajectory is six smooth random curves of time and
-the field at any instant is a weighted sum of six fixed basis fields.
+the field at any instant is a weighted sum of six fixed basis fields. Five of them are affine in
+(x, y), so :func:`affine_points` applies them to a grid's row and column vectors; only the zoom
+basis (:func:`zoom_field`) is a full-frame field.
 
 Time runs in frame units: frame k of a burst is exposed over [k, k + duty].
 Every curve is zero at the middle of the reference (middle) frame's exposure,
@@ -22,7 +24,7 @@ so that frame is the undisplaced scene.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -96,30 +98,31 @@ def random_trajectory(rng: np.random.Generator, ranges: ShakeRanges, n: int, dut
     drift = rng.normal(0.0, 1.0, (6, 2))
     wobble = np.stack([rng.normal(0, 1, (6, 2)), rng.uniform(0.5, 2.0, (6, 2)), rng.uniform(0, 2 * np.pi, (6, 2))], -1)
     centres = np.stack([rng.uniform(0, width, 4), rng.uniform(0, height, 4)], -1)  # [4, 2]
-    t_ref = reference + duty / 2
-    trajectory = ShakeTrajectory(tuple(float(a) for a in amplitudes), drift, wobble, ranges.wobble, t_ref, float(n),
-                                 np.ones(6), centres, 0.5 * float(np.hypot(width, height)))
-    grid = np.linspace(0.0, float(n), 257)
-    peak = np.max(np.abs([trajectory.curves(t) for t in grid]), axis=0)  # [6]
-    return ShakeTrajectory(trajectory.amplitudes, drift, wobble, ranges.wobble, t_ref, float(n),
-                           1.0 / np.maximum(peak, 1e-12), centres, trajectory.radius)
+    raw = ShakeTrajectory(tuple(float(a) for a in amplitudes), drift, wobble, ranges.wobble, reference + duty / 2,
+                          float(n), np.ones(6), centres, 0.5 * float(np.hypot(width, height)))
+    peak = np.max(np.abs([raw.curves(t) for t in np.linspace(0.0, float(n), 257)]), axis=0)  # [6]
+    return replace(raw, norms=1.0 / np.maximum(peak, 1e-12))
 
 
-def basis_fields(trajectory: ShakeTrajectory, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``[6, 2, ...]`` basis displacement fields at points (x, y) (output px, region coordinates)."""
-    (cx_x, _), (_, cy_y), (zx, zy), (rx, ry) = trajectory.centres
-    zero, one = np.zeros_like(x), np.ones_like(x)
-    dzx, dzy = x - zx, y - zy
-    d = np.hypot(dzx, dzy)
-    zeta = 1.0 / trajectory.radius ** 2
-    return np.stack([
-        np.stack([one, zero]),  # t_Tx
-        np.stack([x - cx_x, zero]),  # r_Tx
-        np.stack([zero, one]),  # t_Ty
-        np.stack([zero, y - cy_y]),  # r_Ty
-        np.stack([zeta * d * dzx, zeta * d * dzy]),  # t_Tz
-        np.stack([-2.0 * (y - ry), 2.0 * (x - rx)]),  # tan(omega/2): 2 d tan(omega/2), tangential
-    ]).astype(np.float32)
+def affine_points(trajectory: ShakeTrajectory, coeff: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                 s: int = 1, origin: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """x + U and y + V without the zoom term on the grid ``xs`` x ``ys``: ``[len(ys), len(xs)]`` each.
+
+    In region output px; with ``origin`` = (x0, y0), in absolute px of the scene at s times output resolution.
+    """
+    t_x, r_x, t_y, r_y, _, tan_half = (float(c) for c in coeff)
+    (cx, _), (_, cy), _, (rx, ry) = trajectory.centres
+    # x + t_x + r_x (x - cx) - 2 tan(w/2) (y - ry);  y + t_y + r_y (y - cy) + 2 tan(w/2) (x - rx)
+    col_x = ((1.0 + r_x) * xs + (t_x - r_x * cx)).astype(np.float32)  # [w]
+    row_x = (-2.0 * tan_half * (ys - ry)).astype(np.float32)  # [h]
+    col_y = (2.0 * tan_half * (xs - rx)).astype(np.float32)
+    row_y = ((1.0 + r_y) * ys + (t_y - r_y * cy)).astype(np.float32)
+    if origin is not None:  # output px p -> hi-res px (p + 0.5 + origin) * s - 0.5, folded into the vectors
+        col_x = (col_x + np.float32(0.5 + origin[0])) * np.float32(s) - np.float32(0.5)
+        row_x = row_x * np.float32(s)
+        col_y = col_y * np.float32(s)
+        row_y = (row_y + np.float32(0.5 + origin[1])) * np.float32(s) - np.float32(0.5)
+    return col_x[None, :] + row_x[:, None], col_y[None, :] + row_y[:, None]
 
 
 def zoom_field(trajectory: ShakeTrajectory, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -128,8 +131,3 @@ def zoom_field(trajectory: ShakeTrajectory, x: np.ndarray, y: np.ndarray) -> np.
     dzx, dzy = x - zx, y - zy
     scale = np.hypot(dzx, dzy) / np.float32(trajectory.radius ** 2)
     return np.stack([scale * dzx, scale * dzy]).astype(np.float32)
-
-
-def displacement(coefficients: np.ndarray, bases: np.ndarray) -> np.ndarray:
-    """``[2, ...]`` displacement (U, V) from ``[6]`` coefficients and ``[6, 2, ...]`` bases."""
-    return np.tensordot(coefficients.astype(np.float32), bases, axes=1)

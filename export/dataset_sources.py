@@ -16,14 +16,13 @@ from typing import Sequence
 import cv2
 
 from burstdeblur.runtime.errors import BurstError
-from burstdeblur.runtime.image_io import read_image
+from burstdeblur.runtime.burst_input import VIDEO_EXTENSIONS
+from burstdeblur.runtime.image_io import IMAGE_EXTENSIONS, read_image
 
 from .source_catalog import GROUPS
-from .sources import fetch_group, read_manifest
+from .sources import fetch_group, read_manifest, sha256_file
 from .video_bursts import Shot, video_shots
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 BUILTIN = ("coffee.png", "chelsea.png")
 
 
@@ -47,16 +46,12 @@ class Scene:
     shot: Shot | None = None  # videos: the frames of this scene
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _builtin() -> list[SourceFileInfo]:
     infos = []
     for name in BUILTIN:
         path = Path(str(resources.files("burstdeblur.runtime") / "data" / name))
         infos.append(SourceFileInfo(f"builtin/{name}", path, "photo", "CC0-1.0 (scikit-image data)",
-                                    "shipped in burstdeblur.runtime/data (see SOURCES.md)", _sha256(path)))
+                                    "shipped in burstdeblur.runtime/data (see SOURCES.md)", sha256_file(path)))
     return infos
 
 
@@ -74,7 +69,7 @@ def _group(group: str) -> list[SourceFileInfo]:
 def _local(spec: str) -> list[SourceFileInfo]:
     path = Path(spec)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES)
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
         if not files:
             raise BurstError(f"{path}: folder has no images or videos")
     elif path.is_file():
@@ -83,10 +78,10 @@ def _local(spec: str) -> list[SourceFileInfo]:
         raise BurstError(f"{spec}: not a source group ({', '.join(['builtin', 'all', *GROUPS])}), file or folder")
     infos = []
     for f in files:
-        kind = "video" if f.suffix.lower() in VIDEO_SUFFIXES else "photo"
-        if kind == "photo" and f.suffix.lower() not in IMAGE_SUFFIXES:
+        kind = "video" if f.suffix.lower() in VIDEO_EXTENSIONS else "photo"
+        if kind == "photo" and f.suffix.lower() not in IMAGE_EXTENSIONS:
             raise BurstError(f"{f}: unknown file type {f.suffix!r}; expected an image or a video")
-        infos.append(SourceFileInfo(str(f), f, kind, "user-supplied (check its licence)", f"local file {f}", _sha256(f)))
+        infos.append(SourceFileInfo(str(f), f, kind, "user-supplied (check its licence)", f"local file {f}", sha256_file(f)))
     return infos
 
 

@@ -42,7 +42,7 @@ from .dataset_sources import Scene, SourceFileInfo, build_scenes, split_scenes
 from .gopro_layout import MOTION_PX_PER_STEP, encode_motion, pair_files
 from .motion_check import blur_motion_correlation
 from .sharpness import LABEL_CHOICES, label_frame
-from .staged_output import StagedFolder
+from .staged_output import StagedFolder, write_file
 from .video_bursts import read_windows
 
 FORMAT = "burstdeblur-dataset/1"
@@ -110,11 +110,11 @@ class BurstTask:
     start: int  # video: first frame of the window
 
 
-def _n_for(config: DatasetConfig, rng: np.random.Generator, default_n: int) -> tuple[int, float | None]:
+def _n_for(config: DatasetConfig, rng: np.random.Generator, default_n: int) -> int:
+    """Frames per burst: fixed, or from a target global blur drawn per burst (patent claim 4)."""
     if config.target_blur is None:
-        return default_n, None
-    target = float(rng.uniform(*config.target_blur))
-    return config.calibration.n_for(target), target
+        return default_n
+    return config.calibration.n_for(float(rng.uniform(*config.target_blur)))
 
 
 def plan_tasks(scenes: Sequence[Scene], splits: dict[str, str], count: int, seed: int, config: DatasetConfig
@@ -136,11 +136,11 @@ def plan_tasks(scenes: Sequence[Scene], splits: dict[str, str], count: int, seed
             s, hh, ww = scene_geometry(scene.height, scene.width, short_side, config.render.supersample, c,
                                        scene.source.label)
             height, width = hh // s, ww // s
-            n, _ = _n_for(config, rng, config.render.n)
+            n = _n_for(config, rng, config.render.n)
             start = 0
         else:
             short_side, height, width = 0, scene.height, scene.width
-            n, _ = _n_for(config, rng, config.video_n)
+            n = _n_for(config, rng, config.video_n)
             if n > scene.shot.length:
                 raise BurstError(f"{scene.source.path}: shot {scene.shot} has {scene.shot.length} frames, "
                                  f"fewer than the window n={n}")
@@ -213,9 +213,8 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
                    "blur_map": encode_png(to_png16(result.blur_raw[ys, xs], result.max_value))}
         if motion is not None:
             outputs["motion"] = encode_motion(motion[ys, xs])
-        for folder, payload in outputs.items():
-            files[folder].parent.mkdir(parents=True, exist_ok=True)
-            files[folder].write_bytes(payload)
+        for folder, payload in outputs.items():  # workers write into the staged folder directly
+            write_file(files[folder], payload)
         record = {"sample": name, "split": task.split, "sequence": task.scene.scene_id,
                   "source": task.scene.source.label, "kind": "synthetic" if task.scene.shot is None else "video",
                   "n": task.n, "burst": task.index, "sharp_frame": label, "crop_xywh": [xs.start, ys.start, c, c],

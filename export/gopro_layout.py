@@ -14,7 +14,6 @@ datasets". It fuses with the runtime's one implementation.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +21,15 @@ import numpy as np
 from tqdm import tqdm
 
 from burstdeblur.runtime.blur_map import PNG16_MAX, from_png16, to_png16
-from burstdeblur.runtime.burst_input import from_array
+from burstdeblur.runtime.burst_input import list_frames, load_folder
 from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
 from burstdeblur.runtime.errors import BurstError
-from burstdeblur.runtime.image_io import encode_png, read_image
+from burstdeblur.runtime.image_io import IMAGE_EXTENSIONS, encode_png, read_image
 
 from .staged_output import StagedFolder
 
 FOLDERS = ("blur", "sharp", "blur_map", "motion")
 MOTION_PX_PER_STEP = 1.0 / 1000.0  # motion PNGs store px * 1000: 0.001 px steps, up to 65.5 px
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True)
@@ -84,8 +82,8 @@ def read_gopro(root: str | Path, splits: tuple[str, ...] | None = None) -> list[
         for seq in sorted(p for p in split_dir.iterdir() if p.is_dir()):
             if not (seq / "blur").is_dir() or not (seq / "sharp").is_dir():
                 raise BurstError(f"{seq}: a GoPro sequence needs blur/ and sharp/ folders")
-            blur = {p.stem: p for p in (seq / "blur").iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES}
-            sharp = {p.stem: p for p in (seq / "sharp").iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES}
+            blur = {p.stem: p for p in (seq / "blur").iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
+            sharp = {p.stem: p for p in (seq / "sharp").iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
             if blur.keys() != sharp.keys():
                 odd = sorted(blur.keys() ^ sharp.keys())
                 raise BurstError(f"{seq}: blur/ and sharp/ do not match; unpaired: {', '.join(odd[:5])}"
@@ -100,13 +98,12 @@ def read_gopro(root: str | Path, splits: tuple[str, ...] | None = None) -> list[
     return pairs
 
 
-def _frame_sequences(all_root: Path) -> list[tuple[str, Path, list[Path]]]:
+def _frame_sequences(all_root: Path) -> list[tuple[str, Path, int]]:
+    """(split, sequence folder, frame count) for every ``<split>/<sequence>/`` of frames."""
     sequences = []
     for split_dir in sorted(p for p in all_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for seq in sorted(p for p in split_dir.iterdir() if p.is_dir()):
-            frames = sorted((p for p in seq.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES),
-                            key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)])
-            sequences.append((split_dir.name, seq, frames))
+            sequences.append((split_dir.name, seq, len(list_frames(seq)[0])))
     return sequences
 
 
@@ -129,20 +126,19 @@ def rebuild_from_all(all_root: str | Path, out: str | Path, n: int = 7, stride: 
     sequences = _frame_sequences(all_root)
     if not sequences:
         raise BurstError(f"{all_root}: no <split>/<sequence>/ frame folders found")
-    short = [f"{seq} ({len(frames)} frames)" for _, seq, frames in sequences if len(frames) < n]
+    short = [f"{seq} ({count} frames)" for _, seq, count in sequences if count < n]
     if short:
         raise BurstError(f"sequences shorter than the window n={n}: {', '.join(short)}")
-    jobs = [(split, seq, frames[s:s + n]) for split, seq, frames in sequences
-            for s in range(0, len(frames) - n + 1, stride)]
+    jobs = [(split, seq, start) for split, seq, count in sequences for start in range(0, count - n + 1, stride)]
     windows = 0
     with StagedFolder(out) as stage:
-        for split, seq, window in tqdm(jobs, desc="gopro windows", unit="window", disable=None):
-            frames = np.stack([read_image(p) for p in window])  # [n, H, W, C] - read_image checks each file
-            result = process_burst(from_array(frames, names=[p.name for p in window]), FuseOptions.tripod())
-            middle = window[n // 2]
-            files = pair_files(stage.path, split, seq.name, middle.stem)
+        for split, seq, start in tqdm(jobs, desc="gopro windows", unit="window", disable=None):
+            burst = load_folder(seq, start, n)  # checks every file; the middle frame is the reference
+            result = process_burst(burst, FuseOptions.tripod())
+            middle = n // 2
+            files = pair_files(stage.path, split, seq.name, Path(burst.names[middle]).stem)
             stage.write(files["blur"], encode_png(result.fused))
-            stage.write(files["sharp"], encode_png(frames[n // 2]))
+            stage.write(files["sharp"], encode_png(burst.frames[middle]))
             stage.write(files["blur_map"], encode_png(to_png16(result.blur_raw, result.max_value)))
             windows += 1
     return {"sequences": len(sequences), "windows": windows, "n": n, "stride": stride}

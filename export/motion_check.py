@@ -24,7 +24,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from burstdeblur.runtime.weights import luma
+from burstdeblur.runtime.fusion import fuse_and_blur_map
+
+from .burst_render import ObjectRanges, RenderConfig, prepare_scene, render_burst, undisplaced_view
+from .camera_shake import ShakeRanges
+from .sharpness import luma_sobel
 
 TILE = 32
 
@@ -43,8 +47,7 @@ def _tiles(x: np.ndarray, t: int) -> np.ndarray:
 
 def local_gradient(sharp: np.ndarray) -> np.ndarray:
     """``[H, W]`` gradient magnitude of the luma (Sobel / 8: per pixel of intensity change)."""
-    y = luma(sharp).astype(np.float32)
-    return np.hypot(cv2.Sobel(y, cv2.CV_32F, 1, 0), cv2.Sobel(y, cv2.CV_32F, 0, 1)) / 8.0
+    return np.hypot(*luma_sobel(sharp)) / 8.0
 
 
 def blur_motion_correlation(blur_raw: np.ndarray, motion: np.ndarray, sharp: np.ndarray) -> dict[str, float]:
@@ -65,11 +68,6 @@ def blur_motion_correlation(blur_raw: np.ndarray, motion: np.ndarray, sharp: np.
 
 def check_image(image: np.ndarray, label: str, seed: int = 0, size: int = 512) -> dict[str, float]:
     """Render one still with spatially varying shake and correlate its blur map with the motion."""
-    from burstdeblur.runtime.fusion import fuse_and_blur_map
-
-    from .burst_render import ObjectRanges, RenderConfig, prepare_scene, render_burst, undisplaced_view
-    from .camera_shake import ShakeRanges
-
     hires, s = prepare_scene(image, 768, 2, 128, label)
     w = min(size, hires.shape[1] // s // TILE * TILE)
     h = min(size, hires.shape[0] // s // TILE * TILE)

@@ -19,11 +19,15 @@ BlurScorer = Callable[[np.ndarray], np.ndarray]  # [n, H, W, C] -> [n] mean blur
 LABEL_CHOICES = ("middle", "sharpest")
 
 
+def luma_sobel(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """3x3 Sobel derivatives (gx, gy), each ``[H, W]`` float32, of a ``[H, W, C]`` frame's luma."""
+    y = luma(frame)  # [H, W] float32
+    return cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
+
+
 def gradient_energy(frame: np.ndarray) -> float:
     """Tenengrad of one ``[H, W, C]`` frame: mean of Sobel gx^2 + gy^2 on the luma."""
-    y = luma(frame).astype(np.float32)  # [H, W]
-    gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
+    gx, gy = luma_sobel(frame)
     return float(np.mean(gx * gx + gy * gy))
 
 

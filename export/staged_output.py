@@ -14,6 +14,12 @@ from pathlib import Path
 from burstdeblur.runtime.errors import BurstError
 
 
+def write_file(path: Path, payload: bytes) -> None:
+    """Write one file inside a staged folder, creating its parent folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(payload)
+
+
 class StagedFolder:
     def __init__(self, target: str | Path):
         self.target = Path(target)
@@ -30,8 +36,7 @@ class StagedFolder:
         return self
 
     def write(self, path: Path, payload: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(payload)
+        write_file(path, payload)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:

@@ -1,58 +1,58 @@
 """Training pairs read from a dataset folder (GoPro layout): sample, blur map (label 1), sharp (label 2)."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from burstdeblur.runtime.blur_map import PNG16_MAX
 from burstdeblur.runtime.errors import BurstError
+from burstdeblur.runtime.image_io import read_image
 
 from .gopro_layout import GoProPair, read_gopro
 
-PNG16_UNIT = 1.0 / 65535.0  # blur_map PNGs store the unit-range map * 65535
-
-
-def _read(path, flags=cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    image = cv2.imread(str(path), flags)
-    if image is None:
-        raise BurstError(f"{path}: cannot read image")
-    return image
-
 
 class PairDataset(Dataset):
-    """Random ``crop`` x ``crop`` windows (with flips and 90-degree turns when ``augment``).
+    """``crop`` x ``crop`` windows: random with flips and 90-degree turns when ``augment``, else central.
 
     Items: ``(blurred [3, c, c], blur_map [1, c, c], sharp [3, c, c])`` float32;
     images in [0, 1], the map in the runtime's unit range (std / (M/2)).
     """
 
-    def __init__(self, root, split: str, crop: int, augment: bool, seed: int = 0):
+    def __init__(self, root, split: str, crop: int, augment: bool):
         self.pairs: list[GoProPair] = read_gopro(root, (split,))
         missing = [p.blur for p in self.pairs if p.blur_map is None]
         if missing:
             raise BurstError(f"{missing[0]}: no blur_map/ partner; training needs label 1 (build with `dataset build`)")
-        self.crop, self.augment, self.seed = crop, augment, seed
-        self.epoch = 0
+        self.crop, self.augment = crop, augment
+        self._rng: np.random.Generator | None = None
+        self._rng_seed: int | None = None
 
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def _generator(self) -> np.random.Generator:
+        # torch seeds every loader worker differently for every pass over the loader
+        # (and the main process from torch.manual_seed): one stream per worker and pass,
+        # so each visit of a sample draws a fresh crop, reproducibly for a seed.
+        seed = torch.initial_seed()
+        if self._rng is None or self._rng_seed != seed:
+            self._rng, self._rng_seed = np.random.default_rng(seed), seed
+        return self._rng
+
     def __getitem__(self, index: int):
         pair = self.pairs[index]
-        blur = cv2.cvtColor(_read(pair.blur), cv2.COLOR_BGR2RGB)  # [H, W, 3] uint8
-        sharp = cv2.cvtColor(_read(pair.sharp), cv2.COLOR_BGR2RGB)
-        bmap = _read(pair.blur_map).astype(np.float32) * PNG16_UNIT  # [H, W]
-        h, w = bmap.shape
+        blur, sharp = read_image(pair.blur), read_image(pair.sharp)  # [H, W, 3] uint8 RGB
+        bmap = read_image(pair.blur_map).astype(np.float32) / np.float32(PNG16_MAX)  # [H, W, 1] unit range
+        h, w = bmap.shape[:2]
         if min(h, w) < self.crop:
             raise BurstError(f"{pair.blur}: {w}x{h} is smaller than the training crop {self.crop}")
-        # Per item and epoch, so workers and ranks draw different but reproducible crops.
-        rng = np.random.default_rng((self.seed, self.epoch, index))
-        y, x = (rng.integers(0, h - self.crop + 1), rng.integers(0, w - self.crop + 1)) if self.augment else \
+        rng = self._generator() if self.augment else None
+        y, x = (rng.integers(0, h - self.crop + 1), rng.integers(0, w - self.crop + 1)) if rng else \
             ((h - self.crop) // 2, (w - self.crop) // 2)
         window = (slice(y, y + self.crop), slice(x, x + self.crop))
-        arrays = [blur[window].astype(np.float32) / 255.0, bmap[window][..., None], sharp[window].astype(np.float32) / 255.0]
-        if self.augment:
+        arrays = [blur[window].astype(np.float32) / 255.0, bmap[window], sharp[window].astype(np.float32) / 255.0]
+        if rng:
             turns, flip = int(rng.integers(4)), bool(rng.integers(2))
             arrays = [np.rot90(a, turns) for a in arrays]
             if flip:

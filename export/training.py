@@ -106,10 +106,6 @@ def psnr(x: torch.Tensor, y: torch.Tensor) -> float:
     return 10 * math.log10(1.0 / max(mse, 1e-12))
 
 
-def _rank() -> int:
-    return dist.get_rank() if dist.is_initialized() else 0
-
-
 def _setup_distributed() -> torch.device:
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -153,7 +149,7 @@ def save_weights(path: Path, nets: dict[str, nn.Module | None]) -> None:
     os.replace(tmp, path)
 
 
-def load_nets(path: Path, nets: dict[str, nn.Module | None], strict: bool = True) -> list[str]:
+def load_nets(path: Path, nets: dict[str, nn.Module | None]) -> list[str]:
     """Load ``<name>.<param>`` tensors into the given nets; returns the names loaded."""
     tensors = load_file(str(path))
     loaded = []
@@ -162,7 +158,7 @@ def load_nets(path: Path, nets: dict[str, nn.Module | None], strict: bool = True
             continue
         part = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
         if part:
-            net.load_state_dict(part, strict=strict)
+            net.load_state_dict(part)
             loaded.append(name)
     return loaded
 
@@ -194,7 +190,7 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
     world = dist.get_world_size() if dist.is_initialized() else 1
     torch.manual_seed(config.seed)
     out = Path(out)
-    train_set = PairDataset(data, "train", config.crop, augment=True, seed=config.seed)
+    train_set = PairDataset(data, "train", config.crop, augment=True)
     val_set = PairDataset(data, "val", config.crop * 2 if config.crop * 2 <= 256 else 256, augment=False)
     val_set.pairs = val_set.pairs[:: max(1, len(val_set.pairs) // config.val_samples)][: config.val_samples]
 
@@ -217,8 +213,8 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
     sampler = DistributedSampler(train_set, seed=config.seed) if world > 1 else \
         RandomSampler(train_set, replacement=True, num_samples=10 ** 8, generator=torch.Generator().manual_seed(config.seed + step))
     loader = DataLoader(train_set, batch_size=config.batch, sampler=sampler, num_workers=config.workers,
-                        drop_last=True, persistent_workers=config.workers > 0)
-    is_main = _rank() == 0
+                        drop_last=True, generator=torch.Generator().manual_seed(config.seed + step))
+    is_main = not dist.is_initialized() or dist.get_rank() == 0
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
     progress = tqdm(total=config.steps, initial=step, desc=f"stage {config.stage}", unit="step", disable=not is_main)
@@ -228,7 +224,6 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
     while step < config.steps:
         if isinstance(sampler, DistributedSampler):
             sampler.set_epoch(epoch)
-        train_set.epoch = epoch
         for blurred, bmap, sharp in loader:
             blurred, bmap, sharp = blurred.to(device), bmap.to(device), sharp.to(device)
             for group in optimizer.param_groups:  # cosine decay, a function of the step: resumes exactly

@@ -130,7 +130,7 @@ def read_windows(path: str | Path, starts: list[int], n: int) -> dict[int, np.nd
             ok, frame = capture.retrieve()
             if not ok:
                 raise BurstError(f"{path}: frame {index} cannot be decoded")
-            buffer = [*buffer[-(n - 1):], to_rgb(frame, f"{path}#{index}")] if n > 1 else [to_rgb(frame, str(index))]
+            buffer = [*buffer, to_rgb(frame, f"{path}#{index}")][-n:]
             start = index - n + 1
             if start in wanted and len(buffer) == n:
                 out[start] = np.stack(buffer)  # [n, H, W, 3]

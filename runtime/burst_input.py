@@ -59,13 +59,18 @@ def _natural_key(name: str) -> list:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
 
 
-def load_folder(folder: Path, start: int = 0, n: int | None = None, reference: int | None = None) -> Burst:
+def list_frames(folder: Path) -> tuple[list[Path], tuple[str, ...]]:
+    """The frame files of a folder in natural order (frame2 before frame10), and the names ignored."""
     files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
                    key=lambda p: _natural_key(p.name))
     images = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
-    ignored = tuple(p.name for p in files if p.suffix.lower() not in IMAGE_EXTENSIONS)
     if not images:
         raise BurstError(f"{folder}: no PNG/JPEG/TIFF frames in this folder")
+    return images, tuple(p.name for p in files if p.suffix.lower() not in IMAGE_EXTENSIONS)
+
+
+def load_folder(folder: Path, start: int = 0, n: int | None = None, reference: int | None = None) -> Burst:
+    images, ignored = list_frames(folder)
     selected = _window(images, start, n, f"{folder} has {len(images)} frames")
     frames = [read_image(p) for p in selected]
     return _assemble(frames, [p.name for p in selected], str(folder), reference, ignored)

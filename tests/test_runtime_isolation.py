@@ -38,3 +38,14 @@ def test_blocker_really_blocks():
     script = SCRIPT.replace("import burstdeblur.runtime as rt", "import onnx\nimport burstdeblur.runtime as rt")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode != 0 and "blocked in the runtime: onnx" in done.stderr
+
+
+
+def test_command_list_builds_without_training_stack():
+    """`burstdeblur fuse` on a board builds the whole parser: no sub-command may pull in torch to do so."""
+    heavy = [b for b in BLOCKED if b != "burstdeblur.export"] + ["safetensors"]
+    script = SCRIPT.split("import burstdeblur.runtime as rt")[0].replace(repr(BLOCKED), repr(heavy)) + \
+        "from burstdeblur.main import build_parser\nbuild_parser()\n"
+    assert "safetensors" in script
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -29,7 +29,7 @@ def test_debian_group_fetched_with_provenance(lomiri_cache, monkeypatch):
     entry = manifest["lomiri/seeding_by_Clements_Engelhardt.jpg"]
     assert entry["licence"] == "CC0-1.0"
     assert entry["provenance"].startswith("Debian lomiri-wallpapers-16.04_")
-    assert entry["sha256"] == sources._sha256(root / "sources" / entry["path"])
+    assert entry["sha256"] == sources.sha256_file(root / "sources" / entry["path"])
     # nothing was written outside the cache folder
     assert all(root in p.parents for p in paths)
 
