@@ -81,6 +81,7 @@ class SyntheticBurst:
     frames: np.ndarray  # [n, h, w, 3] uint8
     motion: np.ndarray  # [h, w] float32 RMS spread of the seen scene point, output px
     reference: int  # the frame whose mid-exposure is the undisplaced scene
+    mean_view: np.ndarray  # [h, w, 3] uint8 still, noise-free view at the burst's mean pose (and mean time)
     info: dict  # trajectory, objects and noise parameters (JSON-able)
 
 
@@ -150,42 +151,50 @@ def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], c
     xs, ys = np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
     zoom = zoom_field(trajectory, *np.meshgrid(xs, ys))  # [2, h, w] output px
 
+    def render_pose(coeff: np.ndarray, t: float, moments: bool) -> np.ndarray:
+        """``[h*s, w*s, 3]`` the scene at one instant (pose ``coeff``, objects at time ``t``)."""
+        # Point seen by each output pixel, in region output px ...
+        seen_x, seen_y = affine_points(trajectory, coeff, xs, ys)  # [h, w] each
+        seen_x += coeff[4] * zoom[0]
+        seen_y += coeff[4] * zoom[1]
+        # ... and by each hi-res pixel, in absolute hi-res px of the scene.
+        map_x, map_y = affine_points(trajectory, coeff, xs_h, ys_h, s, (x0, y0))  # [h*s, w*s] each
+        map_x = cv2.scaleAdd(zoom_h[0], float(coeff[4]), map_x)
+        map_y = cv2.scaleAdd(zoom_h[1], float(coeff[4]), map_y)
+        sub = cv2.remap(hires, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        seen_x -= xs[None, :]  # now the displacement of the seen point
+        seen_y -= ys[:, None]
+        if objects:
+            sub = sub.astype(np.float32)
+            max_shift = float(max(np.abs(seen_x).max(), np.abs(seen_y).max()))
+        for obj in objects:
+            centre = obj["centre"] + obj["velocity"] * (t - trajectory.t_ref)  # region output px
+            _paint_object(sub, hires, map_x, map_y, obj, centre, s, x0, y0, max_shift)
+            # Where the object covers a pixel, the point seen is a point of the object.
+            inside = np.hypot(seen_x + xs[None, :] - centre[0], seen_y + ys[:, None] - centre[1]) < obj["radius"]
+            seen_x = np.where(inside, seen_x - np.float32(centre[0] - obj["centre"][0]), seen_x)
+            seen_y = np.where(inside, seen_y - np.float32(centre[1] - obj["centre"][1]), seen_y)
+        if moments:
+            cv2.accumulate(seen_x, pos_sum[0])
+            cv2.accumulate(seen_y, pos_sum[1])
+            cv2.accumulateSquare(seen_x, pos_sq[0])
+            cv2.accumulateSquare(seen_y, pos_sq[1])
+        return sub
+
     frames = np.empty((n, h, w, 3), np.uint8)  # [n, h, w, 3]
     # Moments of the displacement of the seen point from the pixel (small, so float32 is exact enough).
     pos_sum = np.zeros((2, h, w), np.float32)
     pos_sq = np.zeros((2, h, w), np.float32)
     acc = np.empty((h * s, w * s, 3), np.float32)
+    coeff_sum, t_sum = np.zeros(6), 0.0
     for k in range(n):
         acc.fill(0.0)
         for j in range(config.subframes):
             t = k + config.duty * (j + 0.5) / config.subframes
             coeff = trajectory.coefficients(t)  # [6]
-            # Point seen by each output pixel, in region output px ...
-            seen_x, seen_y = affine_points(trajectory, coeff, xs, ys)  # [h, w] each
-            seen_x += coeff[4] * zoom[0]
-            seen_y += coeff[4] * zoom[1]
-            # ... and by each hi-res pixel, in absolute hi-res px of the scene.
-            map_x, map_y = affine_points(trajectory, coeff, xs_h, ys_h, s, (x0, y0))  # [h*s, w*s] each
-            map_x = cv2.scaleAdd(zoom_h[0], float(coeff[4]), map_x)
-            map_y = cv2.scaleAdd(zoom_h[1], float(coeff[4]), map_y)
-            sub = cv2.remap(hires, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-            seen_x -= xs[None, :]  # now the displacement of the seen point
-            seen_y -= ys[:, None]
-            if objects:
-                sub = sub.astype(np.float32)
-                max_shift = float(max(np.abs(seen_x).max(), np.abs(seen_y).max()))
-            for obj in objects:
-                centre = obj["centre"] + obj["velocity"] * (t - trajectory.t_ref)  # region output px
-                _paint_object(sub, hires, map_x, map_y, obj, centre, s, x0, y0, max_shift)
-                # Where the object covers a pixel, the point seen is a point of the object.
-                inside = np.hypot(seen_x + xs[None, :] - centre[0], seen_y + ys[:, None] - centre[1]) < obj["radius"]
-                seen_x = np.where(inside, seen_x - np.float32(centre[0] - obj["centre"][0]), seen_x)
-                seen_y = np.where(inside, seen_y - np.float32(centre[1] - obj["centre"][1]), seen_y)
-            cv2.accumulate(sub, acc)
-            cv2.accumulate(seen_x, pos_sum[0])
-            cv2.accumulate(seen_y, pos_sum[1])
-            cv2.accumulateSquare(seen_x, pos_sq[0])
-            cv2.accumulateSquare(seen_y, pos_sq[1])
+            coeff_sum += coeff
+            t_sum += t
+            cv2.accumulate(render_pose(coeff, t, moments=True), acc)
         frame = cv2.resize(acc * np.float32(1.0 / config.subframes), (w, h), interpolation=cv2.INTER_AREA)
         if noise is not None:
             x = np.clip(frame / 255.0, 0.0, 1.0)
@@ -194,14 +203,19 @@ def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], c
         # Sensor saturation: a real frame cannot hold values outside [0, 255] either.
         frames[k] = np.clip(np.rint(frame), 0, 255).astype(np.uint8)
 
+    # The field is linear in the coefficients, so the mean pose is the pose of the mean coefficients:
+    # a still, noise-free view registered with the average of the frames (the fused image).
     count = n * config.subframes
+    still = render_pose(coeff_sum / count, t_sum / count, moments=False).astype(np.float32)
+    mean_view = np.clip(np.rint(cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)), 0, 255).astype(np.uint8)
+
     var = np.maximum(pos_sq / count - (pos_sum / count) ** 2, 0.0)  # [2, h, w]
     motion = np.sqrt(var[0] + var[1]).astype(np.float32)  # [h, w]
     info = {"trajectory": trajectory.to_json(), "supersample": s, "region_xywh": list(region),
             "objects": [{"centre": list(map(float, o["centre"])), "velocity": list(map(float, o["velocity"])),
                          "radius": float(o["radius"])} for o in objects],
             "noise": noise}
-    return SyntheticBurst(frames=frames, motion=motion, reference=reference, info=info)
+    return SyntheticBurst(frames=frames, motion=motion, reference=reference, mean_view=mean_view, info=info)
 
 
 def _paint_object(sub: np.ndarray, hires: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, obj: dict,

@@ -44,7 +44,9 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--subframes", type=int, default=None, help="sub-frames integrated per frame (default 8)")
     b.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
     b.add_argument("--align", action="store_true", help="register frames before fusing, as the phone does")
-    b.add_argument("--sharp-label", choices=("middle", "sharpest"), default="middle")
+    b.add_argument("--sharp-label", choices=("mean-pose", "middle", "sharpest"), default="mean-pose",
+                   help="label 2: the still view at the burst's mean pose (synthetic; video uses the middle "
+                        "frame), the middle frame, or the sharpest frame")
     b.add_argument("--val-fraction", type=float, default=None, help="share of scenes held out for validation")
     b.add_argument("--no-noise", action="store_true", help="no sensor noise in synthetic frames")
     b.add_argument("--no-objects", action="store_true", help="no moving foreground objects")

@@ -7,7 +7,7 @@ becomes a sample:
 
     blur/      the fused image (the sample)
     blur_map/  its blur-degree map (label 1), 16-bit
-    sharp/     one source frame (label 2): the middle frame, or the sharpest
+    sharp/     label 2: the still view at the mean pose (synthetic), or a source frame (middle or sharpest)
     motion/    synthetic only: the per-pixel motion magnitude ("shake distribution")
 
 plus ``dataset.json`` with the configuration, the sources' provenance and
@@ -33,7 +33,7 @@ from burstdeblur import __version__
 from burstdeblur.runtime.blur_calibration import BlurCalibration
 from burstdeblur.runtime.blur_map import global_blur, scale_map, to_png16
 from burstdeblur.runtime.burst_input import default_reference, from_array
-from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
+from burstdeblur.runtime.burst_pipeline import BurstResult, FuseOptions, process_burst
 from burstdeblur.runtime.errors import BurstError
 from burstdeblur.runtime.image_io import encode_png, read_image
 
@@ -46,6 +46,7 @@ from .staged_output import StagedFolder, write_file
 from .video_bursts import read_windows
 
 FORMAT = "burstdeblur-dataset/1"
+SHARP_LABELS = ("mean-pose", *LABEL_CHOICES)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,12 @@ class DatasetConfig:
     render: RenderConfig = field(default_factory=RenderConfig.default)
     video_n: int = 3  # real 25-30 fps video ghosts beyond a few frames (shared/data-sources.md)
     align: bool = False  # False: frames fused as shot, the shake is the blur (GoPro-style)
-    sharp_label: str = "middle"
+    # "mean-pose": synthetic bursts get the renderer's still, noise-free view at the burst's mean pose,
+    # which is registered with the fused image. A single source frame is not: the fused image sits at
+    # the mean of the trajectory, a frame at its own point on it (median 0.75 px apart on the all3000
+    # build), and a net cannot tell which way to shift, so it learned nothing. Video bursts have no
+    # such view and use the middle frame.
+    sharp_label: str = "mean-pose"
     val_fraction: float = 0.1
     target_blur: tuple[float, float] | None = None  # unit range; n per burst from the calibration
     calibration: BlurCalibration | None = None
@@ -83,8 +89,8 @@ class DatasetConfig:
             raise BurstError(f"scene short side range {self.scene_short_side} must satisfy crop ({self.crop}) <= lo <= hi")
         if self.video_n < 2:
             raise BurstError(f"a burst needs n >= 2 frames, got video n={self.video_n}")
-        if self.sharp_label not in LABEL_CHOICES:
-            raise BurstError(f"unknown sharp label {self.sharp_label!r}; choose one of {', '.join(LABEL_CHOICES)}")
+        if self.sharp_label not in SHARP_LABELS:
+            raise BurstError(f"unknown sharp label {self.sharp_label!r}; choose one of {', '.join(SHARP_LABELS)}")
         if (self.target_blur is None) != (self.calibration is None):
             raise BurstError("a target global blur needs a calibration file, and a calibration needs a target")
         if self.workers < 1:
@@ -175,15 +181,27 @@ def as_rgb8(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
-    """Render or read one burst, fuse it with the runtime, write its crops. Returns the sample records."""
+@dataclass
+class TaskBurst:
+    """One planned burst, made: its frames, the runtime's fusion of them and the labels, over the task's region."""
+    frames: np.ndarray  # [n, h, w, 3] uint8
+    result: BurstResult  # fused image and blur map
+    sharp: np.ndarray  # [h, w, 3] uint8 label 2
+    label: int | str  # the source frame used as label 2, or "mean-pose"
+    motion: np.ndarray | None  # [h, w] float32 known motion (synthetic only)
+    view: np.ndarray | None  # [h, w, 3] uint8 undisplaced view (synthetic only)
+    info: dict
+
+
+def make_burst(task: BurstTask, config: DatasetConfig) -> TaskBurst:
+    """Render or read one burst and fuse it with the runtime (the dataset and the evaluation share this)."""
     rng = np.random.default_rng(list(task.seed))
-    motion = corr = view = None
+    motion = view = mean_view = None
     info: dict = {}
     if task.scene.shot is None:
         hires, s = _scene_image(str(task.scene.source.path), task.short_side, config.render.supersample, config.crop)
         burst = render_burst(hires, s, task.region, replace(config.render, n=task.n), rng)
-        frames, motion, info = burst.frames, burst.motion, burst.info
+        frames, motion, info, mean_view = burst.frames, burst.motion, burst.info, burst.mean_view
         view = undisplaced_view(hires, s, task.region)
         frame_names = [f"synthetic#{k}" for k in range(task.n)]
     else:
@@ -194,9 +212,19 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
     reference = default_reference(task.n)
     result = process_burst(from_array(frames, names=frame_names),
                            FuseOptions(align=config.align, reference=reference, threads=1))
-    label = label_frame(frames, config.sharp_label, reference)
-    if motion is not None:
-        corr = blur_motion_correlation(result.blur_raw, motion, view)
+    if config.sharp_label == "mean-pose":
+        label, sharp = ("mean-pose", mean_view) if mean_view is not None else (reference, frames[reference])
+    else:
+        label = label_frame(frames, config.sharp_label, reference)
+        sharp = frames[label]
+    return TaskBurst(frames, result, sharp, label, motion, view, info)
+
+
+def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
+    """Make one burst and write its crops. Returns the sample records."""
+    made = make_burst(task, config)
+    result, sharp, label, motion, info = made.result, made.sharp, made.label, made.motion, made.info
+    corr = blur_motion_correlation(result.blur_raw, motion, made.view) if motion is not None else None
     unit = scale_map(result.blur_raw, result.max_value, "unit")
     records = []
     c = config.crop
@@ -209,7 +237,7 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
         name = f"{task.first_sample + k:06d}"
         files = pair_files(stage_path, task.split, task.scene.scene_id, name)
         outputs = {"blur": encode_png(result.fused[ys, xs]),
-                   "sharp": encode_png(frames[label][ys, xs]),
+                   "sharp": encode_png(sharp[ys, xs]),
                    "blur_map": encode_png(to_png16(result.blur_raw[ys, xs], result.max_value))}
         if motion is not None:
             outputs["motion"] = encode_motion(motion[ys, xs])

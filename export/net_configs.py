@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from torch import nn
 
 from .deblur_net import DeblurNet
+from .peer_net import PeerNet
 from .perception_net import PerceptionNet
 from .sft_net import SFTNet
 
@@ -59,16 +60,37 @@ class DeblurConfig:
         return DeblurConfig(modulate=(2, 3))
 
 
+@dataclass(frozen=True)
+class PeerConfig:
+    """The NAFNet-style peer of the evaluation (peer_net.py). Width 12: 9.21 GMAC/MP, next to the default's 9.19."""
+    width: int = 12
+    encoder_blocks: tuple[int, int, int] = (1, 1, 1)
+    middle_blocks: int = 1
+    decoder_blocks: tuple[int, int, int] = (1, 1, 1)
+
+    @staticmethod
+    def default() -> "PeerConfig":
+        return PeerConfig()
+
+    @staticmethod
+    def tiny() -> "PeerConfig":
+        return PeerConfig(width=4)
+
+
 PERCEPTION_CONFIGS = {"default": PerceptionConfig.default, "tiny": PerceptionConfig.tiny}
 DEBLUR_CONFIGS = {"default": DeblurConfig.default, "tiny": DeblurConfig.tiny, "no-map": DeblurConfig.no_map,
-                  "multi-level": DeblurConfig.multi_level}
+                  "multi-level": DeblurConfig.multi_level, "nafnet-peer": PeerConfig.default,
+                  "nafnet-peer-tiny": PeerConfig.tiny}
 
 
 def build_perception(config: PerceptionConfig) -> PerceptionNet:
     return PerceptionNet(widths=config.widths, depth=config.depth, first_depth=config.first_depth)
 
 
-def build_deblur(config: DeblurConfig) -> tuple[DeblurNet, SFTNet | None]:
+def build_deblur(config: DeblurConfig | PeerConfig) -> tuple[DeblurNet | PeerNet, SFTNet | None]:
+    if isinstance(config, PeerConfig):
+        return PeerNet(width=config.width, encoder_blocks=config.encoder_blocks, middle_blocks=config.middle_blocks,
+                       decoder_blocks=config.decoder_blocks), None
     deblur = DeblurNet(widths=config.widths, depth=config.depth, first_depth=config.first_depth,
                        modulate=config.modulate)
     if not config.modulate:

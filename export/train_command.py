@@ -13,7 +13,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="dataset folder from `burstdeblur dataset build`")
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, weights, card, plot)")
     p.add_argument("--config", choices=("default", "tiny"), default="default", help="training + net preset")
-    p.add_argument("--deblur", default=None, help="deblur net config (default, no-map, multi-level, tiny)")
+    p.add_argument("--deblur", default=None, help="deblur net config (default, no-map, multi-level, nafnet-peer, tiny)")
     p.add_argument("--init-from", type=Path, nargs="*", default=None,
                    help="weights.safetensors to start from (stage 3: the stage 1 and 2 results)")
     p.add_argument("--steps", type=int, default=None)

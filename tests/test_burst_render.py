@@ -103,3 +103,23 @@ def test_bad_render_config():
         RenderConfig(n=1).check()
     with pytest.raises(BurstError, match="duty"):
         RenderConfig(duty=0.0).check()
+
+
+def test_mean_view_is_registered_with_the_fused_image():
+    """The mean-pose label: averaging frames centres the blur on the mean of the trajectory, so the still
+    view at the mean pose matches the fused image better than any single frame does (which sits
+    somewhere along the trajectory), and it carries no noise."""
+    hires, s = prepare_scene(shipped_image(), 96, 2, 64, "demo")
+    config = quiet(n=7, subframes=4, shake=ShakeRanges((1.0, 1.5), (0.0, 0.001), (0.0, 0.5), (0.0, 0.1), 0.3))
+    wins = 0
+    for seed in range(4):
+        burst = render_burst(hires, s, (8, 8, 80, 80), config, np.random.default_rng(seed))
+        fused = burst.frames.astype(np.float64).mean(axis=0)
+        err = lambda img, fused=fused: np.mean((img.astype(np.float64) - fused)[8:-8, 8:-8] ** 2)  # noqa: E731
+        assert burst.mean_view.shape == burst.frames.shape[1:] and burst.mean_view.dtype == np.uint8
+        wins += err(burst.mean_view) < min(err(f) for f in burst.frames)
+    assert wins >= 3
+    # With no motion at all the mean view is the undisplaced view.
+    still = render_burst(hires, s, (8, 8, 80, 80), quiet(n=3, subframes=2, shake=ShakeRanges.still()),
+                         np.random.default_rng(0))
+    assert np.abs(still.mean_view.astype(int) - undisplaced_view(hires, s, (8, 8, 80, 80)).astype(int)).max() <= 1

@@ -1,0 +1,94 @@
+"""`burstdeblur evaluate`: all baselines and the trained models on held-out bursts (needs the train and eval extras)."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+
+def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="PSNR/SSIM of baselines and models, and map accuracy, on held-out bursts")
+    p.add_argument("--out", type=Path, required=True, help="new or empty folder for report.json, per_image.csv, "
+                                                           "summary.md, examples.png")
+    p.add_argument("--model", default="default",
+                   help="weights of the full model (stage 3): a .safetensors path or a shipped name (default)")
+    p.add_argument("--no-map-model", default="no-map", help="ablation weights: path, shipped name, or 'none'")
+    p.add_argument("--peer-model", default="nafnet-peer", help="peer weights: path, shipped name, or 'none'")
+    p.add_argument("--stage2-model", default="none", help="stage-2 weights to show in the burst path too, or 'none'")
+    p.add_argument("--sources", nargs="+", default=["all"],
+                   help="where the held-out scenes come from (default: all catalog groups)")
+    p.add_argument("--tune-data", type=Path, default=None,
+                   help="dataset whose training split tunes the unsharp-masking baseline (default: its defaults)")
+    p.add_argument("--bursts", type=int, default=None, help="synthetic bursts (default 40)")
+    p.add_argument("--video-bursts", type=int, default=None, help="real-video bursts (default 12)")
+    p.add_argument("--no-blur-detector", action="store_true", help="skip the blur-detector comparison")
+    p.add_argument("--tiny", action="store_true", help="tiny evaluation set (tests)")
+    p.set_defaults(run=_run_evaluate)
+
+
+def _weights(spec: str):
+    from .trained_models import SHIPPED, load_trained, shipped_weights
+
+    if spec == "none":
+        return None
+    return load_trained(shipped_weights(spec) if spec in SHIPPED else Path(spec))
+
+
+def _tuning_pairs(data: Path, count: int = 48):
+    import numpy as np
+
+    from burstdeblur.runtime.blur_map import PNG16_MAX
+    from burstdeblur.runtime.image_io import read_image
+
+    from .gopro_layout import read_gopro
+
+    pairs = read_gopro(data, ("train",))
+    chosen = pairs[:: max(1, len(pairs) // count)][:count]
+    return [(read_image(p.blur), read_image(p.blur_map)[..., 0].astype(np.float32) / PNG16_MAX, read_image(p.sharp))
+            for p in chosen]
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from dataclasses import asdict, replace
+
+    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.errors import BurstError
+
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise BurstError(f"evaluate needs the train extra (pip install '.[train,eval]'): {exc}") from exc
+    from .classical_baselines import UnsharpConfig, tune_unsharp
+    from .dataset_sources import resolve_sources
+    from .eval_set import EvalConfig, build_eval_set
+    from .evaluation import EvalModels, evaluate, summary_table
+    from .evaluation_report import report_files
+
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        raise BurstError(f"{args.out}: exists and is not an empty folder")
+    config = EvalConfig.tiny() if args.tiny else EvalConfig.default()
+    for name, field in (("bursts", "synthetic_bursts"), ("video_bursts", "video_bursts")):
+        if getattr(args, name) is not None:
+            if getattr(args, name) < 0:
+                raise BurstError(f"--{name.replace('_', '-')} must be >= 0")
+            config = replace(config, **{field: getattr(args, name)})
+    models = EvalModels(full=_weights(args.model), no_map=_weights(args.no_map_model),
+                        peer=_weights(args.peer_model), stage2=_weights(args.stage2_model))
+    if models.full.perception is None or models.full.sft is None:
+        raise BurstError(f"{models.full.path}: --model needs all three nets (a stage-3 result)")
+    unsharp, tuned = UnsharpConfig.default(), None
+    if args.tune_data is not None:
+        unsharp, mse = tune_unsharp(_tuning_pairs(args.tune_data))
+        tuned = {"data": str(args.tune_data), "mse": mse}
+    t0 = time.perf_counter()
+    bursts = build_eval_set(resolve_sources(args.sources), config)
+    result = evaluate(bursts, models, unsharp, use_blur_detector=not args.no_blur_detector)
+    meta = {"command": "burstdeblur evaluate", "sources": args.sources, "eval_config": {
+                "synthetic_bursts": config.synthetic_bursts, "video_bursts": config.video_bursts,
+                "crop": config.crop, "seed": config.seed},
+            "models": {k: (str(v.path) if v is not None else None) for k, v in vars(models).items()},
+            "unsharp": asdict(unsharp), "unsharp_tuning": tuned, "seconds": round(time.perf_counter() - t0, 1)}
+    write_files_atomically(args.out, report_files(result, meta))
+    print(summary_table(result["summary"]))
+    print(f"wrote {args.out}/report.json, per_image.csv, summary.md, examples.png")
+    return 0
