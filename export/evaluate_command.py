@@ -14,7 +14,8 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
                    help="weights of the full model (stage 3): a .safetensors path or a shipped name (default)")
     p.add_argument("--no-map-model", default="no-map", help="ablation weights: path, shipped name, or 'none'")
     p.add_argument("--peer-model", default="nafnet-peer", help="peer weights: path, shipped name, or 'none'")
-    p.add_argument("--stage2-model", default="none", help="stage-2 weights to show in the burst path too, or 'none'")
+    p.add_argument("--stage2-model", default="stage2",
+                   help="stage-2 weights, shown in the burst path too: path, shipped name, or none")
     p.add_argument("--sources", nargs="+", default=["all"],
                    help="where the held-out scenes come from (default: all catalog groups)")
     p.add_argument("--tune-data", type=Path, default=None,

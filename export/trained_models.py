@@ -22,7 +22,7 @@ from .perception_net import PerceptionNet
 from .sft_net import SFTNet
 from .training import load_nets
 
-SHIPPED = ("default", "no-map", "nafnet-peer")
+SHIPPED = ("default", "no-map", "nafnet-peer", "stage2")
 
 
 @dataclass
