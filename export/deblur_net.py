@@ -36,13 +36,13 @@ class DeblurNet(UNetSkeleton):
         """``[N, 3, H, W]`` in [0, 1] (+ SFT output) -> ``[N, 3, H, W]`` deblurred. H, W multiples of 8."""
         check_image_batch(image, 3, 8, "DeblurNet")
         if self.modulate and (modulation is None or len(modulation) != len(self.modulate)):
-            raise ValueError(f"DeblurNet modulates at levels {self.modulate}: pass one (alpha, beta) per level")
+            raise ValueError(f"DeblurNet modulates at levels {self.modulate}: pass one (delta, beta) per level")
         params = dict(zip(self.modulate, modulation or []))
 
         def sft(level: int, f: torch.Tensor) -> torch.Tensor:
             if level not in params:
                 return f
-            alpha, beta = params[level]
-            return alpha * f + beta  # F' = alpha (*) F + beta, element-wise
+            delta, beta = params[level]
+            return f + delta * f + beta  # F' = alpha (*) F + beta with alpha = 1 + delta, element-wise
 
         return image + self.head(self.body(image, sft))  # predict the residual

@@ -1,8 +1,10 @@
 """The graphs that leave torch: what each takes and gives, in the runtime's units.
 
     perception  image [1, 3, H, W] RGB in [0, 1]            -> blur_map [1, 1, H, W] unit range (std / 127.5)
-    sft         blur_map [1, 1, H, W]                       -> alpha_k, beta_k [1, C_k, H/s_k, W/s_k] per point k
-    deblur      image, alpha_k, beta_k                      -> deblurred [1, 3, H, W] in [0, 1]
+    sft         blur_map [1, 1, H, W]                       -> delta_k, beta_k [1, C_k, H/s_k, W/s_k] per point k
+    deblur      image, delta_k, beta_k                      -> deblurred [1, 3, H, W] in [0, 1]
+
+(alpha = 1 + delta: see sft_net.py for why the graphs carry delta.)
     single      image                                       -> deblurred, blur_map (perception -> SFT -> deblur)
 
 The runtime composes perception/sft/deblur itself (burst path: true map ->
@@ -57,7 +59,7 @@ class SFTGraph(nn.Module):
         self.sft = nets.sft
 
     def forward(self, blur_map: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return tuple(t for pair in self.sft(blur_map) for t in pair)  # alpha_0, beta_0, alpha_1, ...
+        return tuple(t for pair in self.sft(blur_map) for t in pair)  # delta_0, beta_0, delta_1, ...
 
 
 class DeblurGraph(nn.Module):
@@ -96,7 +98,7 @@ class GraphSpec:
 def modulation_specs(nets: TrainedNets) -> tuple[TensorSpec, ...]:
     specs = []
     for k, (channels, scale) in enumerate(zip(nets.deblur.feature_channels(), nets.deblur.feature_scales())):
-        specs += [TensorSpec(f"alpha_{k}", channels, scale, None, f"SFT scale at 1/{scale} resolution"),
+        specs += [TensorSpec(f"delta_{k}", channels, scale, None, f"SFT scale minus 1 at 1/{scale} resolution"),
                   TensorSpec(f"beta_{k}", channels, scale, None, f"SFT shift at 1/{scale} resolution")]
     return tuple(specs)
 

@@ -3,8 +3,14 @@
 The map is average-pooled to the resolution of the deblur net's feature map F
 at the modulation point, turned into shared features psi by 3x3 convs, and two
 1x1-conv branches (a per-pixel fully connected layer) give alpha and beta with
-F's shape. The deblur net then applies F' = alpha * F + beta. alpha is
-predicted as 1 + delta, so an untrained SFT starts as the identity.
+F's shape. The deblur net then applies F' = alpha * F + beta with
+alpha = 1 + delta. The net hands over (delta, beta), not alpha: the deblur
+net computes F + delta * F + beta, which is the same thing, but an INT8 graph
+then quantizes delta (small, centred on 0) on its own scale instead of alpha
+(near 1, whose int8 range must also hold 0, wasting most codes), and no
+converter folds the "+ 1" into a conv bias (which overflows int32 when the
+branch's weights are small). Zero-initialised branches make an untrained SFT
+the identity.
 """
 from __future__ import annotations
 
@@ -37,11 +43,11 @@ class SFTNet(nn.Module):
             nn.init.zeros_(layer.bias)
 
     def forward(self, blur_map: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """``[N, 1, H, W]`` unit-range map -> per point (alpha, beta), each ``[N, C_k, H/s_k, W/s_k]``."""
+        """``[N, 1, H, W]`` unit-range map -> per point (delta, beta), each ``[N, C_k, H/s_k, W/s_k]``; alpha = 1 + delta."""
         if blur_map.ndim != 4 or blur_map.shape[1] != 1:
             raise ValueError(f"SFTNet expects a [N, 1, H, W] blur map, got {tuple(blur_map.shape)}")
         out = []
         for pool, psi, alpha, beta in zip(self.pools, self.psi, self.alpha, self.beta):
             features = psi(pool(blur_map))
-            out.append((1.0 + alpha(features), beta(features)))
+            out.append((alpha(features), beta(features)))
         return out

@@ -60,8 +60,8 @@ def test_only_export_safe_layers():
 def test_untrained_sft_is_identity():
     deblur, sft = build_deblur(DeblurConfig.tiny())
     x, m = torch.rand(1, 3, 32, 32), torch.rand(1, 1, 32, 32)
-    for alpha, beta in sft(m):
-        assert torch.all(alpha == 1) and torch.all(beta == 0)
+    for delta, beta in sft(m):  # alpha = 1 + delta
+        assert torch.all(delta == 0) and torch.all(beta == 0)
     plain = DeblurNet(widths=deblur.widths, depth=1, first_depth=1, modulate=())
     plain.load_state_dict(deblur.state_dict())
     torch.testing.assert_close(deblur(x, sft(m)), plain(x))
@@ -79,8 +79,9 @@ def test_modulation_is_alpha_times_f_plus_beta():
     seen = {}
     deblur.bottleneck.register_forward_hook(lambda mod, i, o: seen.update(f=o))
     deblur.up2.register_forward_pre_hook(lambda mod, args: seen.update(f_prime=args[0]))
-    (alpha, beta), = sft(m)
-    deblur(x, [(alpha, beta)])
+    (delta, beta), = sft(m)
+    alpha = 1 + delta
+    deblur(x, [(delta, beta)])
     assert alpha.shape == beta.shape == seen["f"].shape == (1, 8, 4, 4)
     torch.testing.assert_close(seen["f_prime"], alpha * seen["f"] + beta)
     assert not torch.allclose(alpha, torch.ones_like(alpha))
@@ -93,5 +94,5 @@ def test_shape_contracts():
     with pytest.raises(ValueError, match=r"\[N, 3, H, W\]"):
         net(torch.rand(1, 4, 32, 32))
     deblur, _ = build_deblur(DeblurConfig.tiny())
-    with pytest.raises(ValueError, match="one \\(alpha, beta\\) per level"):
+    with pytest.raises(ValueError, match="one \\(delta, beta\\) per level"):
         deblur(torch.rand(1, 3, 32, 32))

@@ -1,0 +1,88 @@
+"""Verify every exported file against the torch graph on the same inputs, with stated tolerances.
+
+Tolerances (max |difference| on the outputs' own scale, images and maps in [0, 1]):
+    FP32 (ONNX Runtime or LiteRT)   1e-4   same maths, float reassociation only
+    FP16 weights (LiteRT)           2e-3   weights rounded to 11 significant bits
+    INT8 images and maps            PSNR of the output against torch >= 30 dB here; the quality bound that
+                                    matters (<= 0.2 dB lost against the sharp reference) is quantcheck's
+    INT8 SFT delta/beta             max |diff| <= 2% of the largest |value| + 1e-3 (an error that small moves
+                                    a feature by a fraction of its own quantization step)
+Inputs are real calibration-style crops (fused image, its map, the SFT's alpha/beta), not noise.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .export_graphs import GraphSpec
+
+TOLERANCE = {"fp32": 1e-4, "fp16": 2e-3}
+INT8_MIN_PSNR_DB = 30.0
+
+
+def run_onnx(payload: bytes, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(payload, providers=["CPUExecutionProvider"])
+    return session.run(None, inputs)
+
+
+def run_tflite(payload: bytes, entry: dict, inputs_nchw: list[np.ndarray]) -> list[np.ndarray]:
+    """Quantizes int8 inputs and dequantizes outputs with the manifest's scale/zero-point; NCHW in and out."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=payload, num_threads=2)
+    runner = interpreter.get_signature_runner()
+    feed = {}
+    for spec, x in zip(entry["inputs"], inputs_nchw):
+        x = np.transpose(x, (0, 2, 3, 1))
+        q = spec["quantization"]
+        if q:
+            x = np.clip(np.rint(x / q["scale"]) + q["zero_point"], -128, 127).astype(np.int8)
+        feed[spec["tensor"]] = x.astype(spec["dtype"])
+    raw = runner(**feed)
+    outs = []
+    for spec in entry["outputs"]:
+        y = raw[spec["tensor"]]
+        q = spec["quantization"]
+        y = (y.astype(np.float32) - q["zero_point"]) * np.float32(q["scale"]) if q else y.astype(np.float32)
+        outs.append(np.transpose(y, (0, 3, 1, 2)))
+    return outs
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b) ** 2))
+    return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+@torch.no_grad()
+def verify_file(entry: dict, payload: bytes, graph: GraphSpec, sample: tuple[torch.Tensor, ...]) -> dict:
+    """One file on one input tuple (NCHW, at the file's tile size, or any size for ONNX)."""
+    reference = graph.module(*sample)
+    reference = [t.numpy() for t in (reference if isinstance(reference, tuple) else (reference,))]
+    arrays = [t.numpy() for t in sample]
+    if entry["format"] == "onnx":
+        got = run_onnx(payload, {s.name: a for s, a in zip(graph.inputs, arrays)})
+    else:
+        got = run_tflite(payload, entry, arrays)
+    errors = [float(np.max(np.abs(g - r))) for g, r in zip(got, reference)]
+    result = {"file": entry["file"], "max_abs_error": max(errors)}
+    if entry["precision"] == "int8":
+        pictures = [(g, r) for g, r, s in zip(got, reference, graph.outputs) if s.value_range]
+        others = [(g, r) for g, r, s in zip(got, reference, graph.outputs) if not s.value_range]
+        ok = True
+        if pictures:
+            result["psnr_vs_torch_db"] = min(_psnr(np.clip(g, 0, 1), np.clip(r, 0, 1)) for g, r in pictures)
+            ok = result["psnr_vs_torch_db"] >= INT8_MIN_PSNR_DB
+        if others:
+            result["relative_error"] = max(float(np.max(np.abs(g - r))) / (float(np.max(np.abs(r))) + 0.05)
+                                           for g, r in others)
+            ok = ok and all(np.max(np.abs(g - r)) <= 0.02 * np.max(np.abs(r)) + 1e-3 for g, r in others)
+        result["ok"] = bool(ok)
+        result["bound"] = f"PSNR >= {INT8_MIN_PSNR_DB} dB" if pictures else "max |diff| <= 2% of max |value| + 1e-3"
+    else:
+        result["ok"] = result["max_abs_error"] <= TOLERANCE[entry["precision"]]
+        result["bound"] = f"max abs <= {TOLERANCE[entry['precision']]}"
+    return result
