@@ -123,7 +123,8 @@ def export_models(nets: TrainedNets, calibration_data: Path, config: ExportConfi
         add(f"{name}.fp32.onnx", fp32, graph, "onnx", "fp32", "dynamic", _onnx_entries(graph))
         progress.update(1)
         feed = [{s.name: t.numpy() for s, t in zip(graph.inputs, sample)} for sample in onnx_feeds[name]]
-        add(f"{name}.int8.onnx", quantize_onnx_int8(fp32, feed), graph, "onnx", "int8", "dynamic",
+        fixed = {s.name: s.value_range for s in graph.inputs if s.name == "image"}
+        add(f"{name}.int8.onnx", quantize_onnx_int8(fp32, feed, fixed), graph, "onnx", "int8", "dynamic",
             _onnx_entries(graph))
         progress.update(1)
     for tile in config.tiles:
@@ -131,7 +132,8 @@ def export_models(nets: TrainedNets, calibration_data: Path, config: ExportConfi
         for name, graph in graphs.items():
             fp32 = export_tflite_fp32(graph, tile)
             variants = {"fp32": fp32, "fp16": export_tflite_fp16(fp32),
-                        "int8": export_tflite_int8(fp32, calibration_feed(graph, feeds[name]))}
+                        "int8": export_tflite_int8(fp32, calibration_feed(graph, feeds[name]), {
+                            f"args_{k}": s.value_range for k, s in enumerate(graph.inputs) if s.name == "image"})}
             floats = float_ops(variants["int8"])
             if floats:
                 raise BurstError(f"{name} INT8 at tile {tile}: ops left in float between quantize pairs: {floats}")

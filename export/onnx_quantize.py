@@ -27,7 +27,9 @@ class _Reader:
         raise NotImplementedError
 
 
-def quantize_onnx_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]]) -> bytes:
+def quantize_onnx_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]],
+                       fixed_ranges: dict[str, tuple[float, float]] | None = None) -> bytes:
+    """``fixed_ranges``: input name -> (min, max) used instead of the calibrated range (images: [0, 1])."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -40,7 +42,10 @@ def quantize_onnx_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]]) ->
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         quantize_static(str(prepared), str(target), _Reader(calibration), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax)
+                        calibrate_method=CalibrationMethod.MinMax,
+                        extra_options={"TensorQuantOverrides": {
+                            name: [{"rmin": np.float32(lo), "rmax": np.float32(hi)}]
+                            for name, (lo, hi) in (fixed_ranges or {}).items()}})
         model = onnx.load(str(target))
         onnx.checker.check_model(model, full_check=True)
         return target.read_bytes()

@@ -44,7 +44,8 @@ def export_tflite_fp32(graph: GraphSpec, tile: int) -> bytes:
         return path.read_bytes()
 
 
-def _quantize(fp32: bytes, recipe, calibration: list[dict[str, np.ndarray]] | None) -> bytes:
+def _quantize(fp32: bytes, recipe, calibration: list[dict[str, np.ndarray]] | None,
+              fixed_ranges: dict[str, tuple[float, float]] | None = None) -> bytes:
     from ai_edge_quantizer import quantizer
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,6 +53,11 @@ def _quantize(fp32: bytes, recipe, calibration: list[dict[str, np.ndarray]] | No
         source.write_bytes(fp32)
         q = quantizer.Quantizer(str(source), recipe)
         result = q.calibrate({SIGNATURE: calibration}, num_threads=os.cpu_count() or 1) if calibration else None
+        for name, (lo, hi) in (fixed_ranges or {}).items():
+            tensor = f"{SIGNATURE}_{name}"
+            if result is None or tensor not in result:
+                raise ValueError(f"no calibrated tensor {tensor} to fix the range of")
+            result[tensor] = {k: np.full_like(v, bound) for (k, v), bound in zip(result[tensor].items(), (lo, hi))}
         target = Path(tmp) / "out.tflite"
         q.quantize(result, serialize_to_path=str(target), enable_progress_report=False)
         return target.read_bytes()
@@ -68,13 +74,19 @@ def export_tflite_fp16(fp32: bytes) -> bytes:
     return _quantize(fp32, manager.get_quantization_recipe(), None)
 
 
-def export_tflite_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]]) -> bytes:
-    """Full-integer INT8; ``calibration``: per sample, ``{tflite input name (args_k): NHWC float32}``."""
+def export_tflite_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]],
+                       fixed_ranges: dict[str, tuple[float, float]] | None = None) -> bytes:
+    """Full-integer INT8; ``calibration``: per sample, ``{tflite input name (args_k): NHWC float32}``.
+
+    ``fixed_ranges`` pins inputs to a known range instead of the calibrated one: image inputs get [0, 1],
+    i.e. scale 1/255 and zero point -128, so an 8-bit pixel p enters as exactly p - 128 and no bright pixel
+    of a photo is clipped because the calibration crops happened to be darker.
+    """
     from ai_edge_quantizer import recipe
 
     if not calibration:
         raise ValueError("INT8 export needs calibration samples")
-    return _quantize(fp32, recipe.static_wi8_ai8(), calibration)
+    return _quantize(fp32, recipe.static_wi8_ai8(), calibration, fixed_ranges)
 
 
 def calibration_feed(graph: GraphSpec, samples: list[tuple[torch.Tensor, ...]]) -> list[dict[str, np.ndarray]]:
