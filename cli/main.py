@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     from burstdeblur.runtime.fuse_command import add_calibrate_parser, add_fuse_parser
     from burstdeblur.export.dataset_command import add_dataset_parser
     from burstdeblur.export.evaluate_command import add_evaluate_parser
-    from burstdeblur.export.export_command import add_export_parser
+    from burstdeblur.export.export_command import add_export_parser, add_quantcheck_parser
     from burstdeblur.export.train_command import add_train_parser
 
     parser = argparse.ArgumentParser(prog="burstdeblur", description=__doc__)
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_evaluate_parser(sub)
     add_export_parser(sub)
+    add_quantcheck_parser(sub)
     return parser
 
 

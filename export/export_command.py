@@ -81,3 +81,33 @@ def _verify(nets, data: Path, files: dict[str, bytes], manifest: dict) -> list[d
             samples[size] = calibration_inputs(nets, graphs, crops, size, 1)
         results.append(verify_file(entry, files[entry["file"]], graphs[entry["graph"]], samples[size][entry["graph"]][0]))
     return results
+
+
+def add_quantcheck_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("quantcheck", help="INT8/FP16 vs FP32 quality, ONNX vs TFLite agreement, file sizes; "
+                                          "exits 1 when a bound is broken")
+    p.add_argument("--models", type=Path, default=None,
+                   help="export folder with manifest.json (default: the shipped runtime models)")
+    p.add_argument("--bursts", type=int, default=8, help="CC0 evaluation bursts (default 8)")
+    p.add_argument("--json", type=Path, default=None, help="also write the report here")
+    p.set_defaults(run=_run_quantcheck)
+
+
+def _run_quantcheck(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.errors import BurstError
+
+    from .quantcheck import ModelSet, format_table, quantcheck, quantcheck_bursts
+
+    if args.bursts < 1:
+        raise BurstError("--bursts must be >= 1")
+    folder = args.models or Path(str(resources.files("burstdeblur.runtime") / "models"))
+    models = ModelSet(folder)
+    report = quantcheck(models, quantcheck_bursts(args.bursts))
+    print(format_table(report))
+    if args.json:
+        import json
+        write_files_atomically(args.json.parent, {args.json.name: json.dumps(report, indent=1).encode()})
+    return 0 if report["ok"] else 1

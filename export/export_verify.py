@@ -17,39 +17,10 @@ import numpy as np
 import torch
 
 from .export_graphs import GraphSpec
+from .graph_runners import run_onnx, run_tflite
 
 TOLERANCE = {"fp32": 1e-4, "fp16": 2e-3}
 INT8_MIN_PSNR_DB = 30.0
-
-
-def run_onnx(payload: bytes, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(payload, providers=["CPUExecutionProvider"])
-    return session.run(None, inputs)
-
-
-def run_tflite(payload: bytes, entry: dict, inputs_nchw: list[np.ndarray]) -> list[np.ndarray]:
-    """Quantizes int8 inputs and dequantizes outputs with the manifest's scale/zero-point; NCHW in and out."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_content=payload, num_threads=2)
-    runner = interpreter.get_signature_runner()
-    feed = {}
-    for spec, x in zip(entry["inputs"], inputs_nchw):
-        x = np.transpose(x, (0, 2, 3, 1))
-        q = spec["quantization"]
-        if q:
-            x = np.clip(np.rint(x / q["scale"]) + q["zero_point"], -128, 127).astype(np.int8)
-        feed[spec["tensor"]] = x.astype(spec["dtype"])
-    raw = runner(**feed)
-    outs = []
-    for spec in entry["outputs"]:
-        y = raw[spec["tensor"]]
-        q = spec["quantization"]
-        y = (y.astype(np.float32) - q["zero_point"]) * np.float32(q["scale"]) if q else y.astype(np.float32)
-        outs.append(np.transpose(y, (0, 3, 1, 2)))
-    return outs
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
