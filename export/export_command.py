@@ -89,6 +89,7 @@ def add_quantcheck_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models", type=Path, default=None,
                    help="export folder with manifest.json (default: the shipped runtime models)")
     p.add_argument("--bursts", type=int, default=8, help="CC0 evaluation bursts (default 8)")
+    p.add_argument("--tile", type=int, default=256, help="TFLite tile size to check (default 256)")
     p.add_argument("--json", type=Path, default=None, help="also write the report here")
     p.set_defaults(run=_run_quantcheck)
 
@@ -104,8 +105,8 @@ def _run_quantcheck(args: argparse.Namespace) -> int:
     if args.bursts < 1:
         raise BurstError("--bursts must be >= 1")
     folder = args.models or Path(str(resources.files("burstdeblur.runtime") / "models"))
-    models = ModelSet(folder)
-    report = quantcheck(models, quantcheck_bursts(args.bursts))
+    models = ModelSet(folder, args.tile)
+    report = quantcheck(models, quantcheck_bursts(args.bursts, tile=args.tile))
     print(format_table(report))
     if args.json:
         import json

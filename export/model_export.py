@@ -23,9 +23,9 @@ from burstdeblur.runtime.errors import BurstError
 from .calibration_data import calibration_inputs, read_crops
 from .export_graphs import GraphSpec, TensorSpec, build_graphs
 from .onnx_export import OPSET, dim_names, export_onnx
-from .onnx_quantize import quantize_onnx_int8
+from .onnx_quantize import quantize_onnx_int8, shorten_names
 from .tflite_export import (calibration_feed, export_tflite_fp16, export_tflite_fp32, export_tflite_int8,
-                            float_ops)
+                            float_ops, shorten_tensor_names)
 from .trained_models import TrainedNets
 
 MANIFEST_FORMAT = "burstdeblur-models/1"
@@ -119,21 +119,22 @@ def export_models(nets: TrainedNets, calibration_data: Path, config: ExportConfi
     # ONNX: one dynamic graph per precision, calibrated at the first tile size.
     onnx_feeds = calibration_inputs(nets, graphs, crops, config.tiles[0], config.calibration_samples)
     for name, graph in graphs.items():
-        fp32 = export_onnx(graph, config.onnx_trace_tile)
+        fp32 = shorten_names(export_onnx(graph, config.onnx_trace_tile))
         add(f"{name}.fp32.onnx", fp32, graph, "onnx", "fp32", "dynamic", _onnx_entries(graph))
         progress.update(1)
         feed = [{s.name: t.numpy() for s, t in zip(graph.inputs, sample)} for sample in onnx_feeds[name]]
         fixed = {s.name: s.value_range for s in graph.inputs if s.name == "image"}
-        add(f"{name}.int8.onnx", quantize_onnx_int8(fp32, feed, fixed), graph, "onnx", "int8", "dynamic",
+        add(f"{name}.int8.onnx", shorten_names(quantize_onnx_int8(fp32, feed, fixed)), graph, "onnx", "int8", "dynamic",
             _onnx_entries(graph))
         progress.update(1)
     for tile in config.tiles:
         feeds = calibration_inputs(nets, graphs, crops, tile, config.calibration_samples)
         for name, graph in graphs.items():
-            fp32 = export_tflite_fp32(graph, tile)
-            variants = {"fp32": fp32, "fp16": export_tflite_fp16(fp32),
-                        "int8": export_tflite_int8(fp32, calibration_feed(graph, feeds[name]), {
-                            f"args_{k}": s.value_range for k, s in enumerate(graph.inputs) if s.name == "image"})}
+            fp32 = shorten_tensor_names(export_tflite_fp32(graph, tile))
+            int8 = export_tflite_int8(fp32, calibration_feed(graph, feeds[name]), {
+                f"args_{k}": s.value_range for k, s in enumerate(graph.inputs) if s.name == "image"})
+            variants = {"fp32": fp32, "fp16": shorten_tensor_names(export_tflite_fp16(fp32)),
+                        "int8": shorten_tensor_names(int8)}
             floats = float_ops(variants["int8"])
             if floats:
                 raise BurstError(f"{name} INT8 at tile {tile}: ops left in float between quantize pairs: {floats}")

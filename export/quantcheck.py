@@ -29,7 +29,7 @@ from .dataset_writer import DatasetConfig, make_burst, plan_tasks
 from .graph_runners import run_onnx, run_tflite
 from .image_metrics import psnr
 
-TILE = 256
+DEFAULT_TILE = 256
 BOUNDS = {"int8_drop_db": 0.2, "fp16_drop_db": 0.02, "map_mae": 0.01, "onnx_vs_tflite": 1e-4, "size_ratio": 0.30}
 
 
@@ -40,9 +40,9 @@ class QuantBurst:
     sharp: np.ndarray  # [T, T, 3] uint8
 
 
-def quantcheck_bursts(count: int = 8, seed: int = 7) -> list[QuantBurst]:
-    config = replace(DatasetConfig.default(), crop=TILE, crops_per_side=1)
-    scenes = build_scenes(resolve_sources(["builtin"]), TILE, config.video_n)
+def quantcheck_bursts(count: int = 8, seed: int = 7, tile: int = DEFAULT_TILE) -> list[QuantBurst]:
+    config = replace(DatasetConfig.default(), crop=tile, crops_per_side=1)
+    scenes = build_scenes(resolve_sources(["builtin"]), tile, config.video_n)
     tasks = plan_tasks(scenes, {s.scene_id: "val" for s in scenes}, count, seed, config)
     bursts = []
     for task in tqdm(tasks, desc="quantcheck bursts", unit="burst", disable=None):
@@ -56,15 +56,15 @@ def quantcheck_bursts(count: int = 8, seed: int = 7) -> list[QuantBurst]:
 class ModelSet:
     """The files of one export folder, by (graph, format, precision)."""
 
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
+    def __init__(self, folder: Path, tile: int = DEFAULT_TILE):
+        self.folder, self.tile = Path(folder), tile
         path = self.folder / "manifest.json"
         if not path.exists():
             raise BurstError(f"{self.folder}: no manifest.json (make one with `burstdeblur export`)")
         self.manifest = json.loads(path.read_text())
         self.entries = {}
         for e in self.manifest["files"]:
-            if e["format"] == "onnx" or e["tile"] == TILE:
+            if e["format"] == "onnx" or e["tile"] == tile:
                 self.entries[(e["graph"], e["format"], e["precision"])] = e
         self._payloads: dict[str, bytes] = {}
 
@@ -72,7 +72,7 @@ class ModelSet:
         key = (graph, fmt, precision)
         if key not in self.entries:
             raise BurstError(f"{self.folder}: no {graph} {fmt} {precision} model" +
-                             (f" at tile {TILE}" if fmt == "tflite" else ""))
+                             (f" at tile {self.tile}" if fmt == "tflite" else ""))
         return self.entries[key]
 
     def run(self, graph: str, fmt: str, precision: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -133,7 +133,7 @@ def quantcheck(models: ModelSet, bursts: list[QuantBurst]) -> dict:
             ratio = models.entry(graph, fmt, "int8")["bytes"] / models.entry(graph, fmt, "fp32")["bytes"]
             rows.append({"check": f"{graph} {fmt} int8 size / fp32 size", "value": ratio,
                          "bound": BOUNDS["size_ratio"], "ok": ratio <= BOUNDS["size_ratio"]})
-    return {"bursts": len(bursts), "tile": TILE, "rows": rows, "ok": all(r["ok"] for r in rows)}
+    return {"bursts": len(bursts), "tile": models.tile, "rows": rows, "ok": all(r["ok"] for r in rows)}
 
 
 def format_table(report: dict) -> str:

@@ -117,3 +117,22 @@ def float_ops(model: bytes) -> list[str]:
         if any(t.startswith("float") for t in op["inputs"] + op["outputs"]):
             found.append(op["op"])
     return found
+
+
+def shorten_tensor_names(model: bytes) -> bytes:
+    """Rename every tensor that is not a subgraph input or output to ``t<index>``.
+
+    litert-torch names each tensor after its full module path (hundreds of
+    bytes each); an INT8 graph has a few hundred tensors, so the names alone
+    can be a tenth of the file. Signatures address tensors by index, and the
+    I/O tensors keep their names, so nothing that reads the graph changes.
+    """
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    obj = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+    for subgraph in obj.subgraphs:
+        keep = set(int(i) for i in subgraph.inputs) | set(int(i) for i in subgraph.outputs)
+        for index, tensor in enumerate(subgraph.tensors):
+            if index not in keep:
+                tensor.name = f"t{index}".encode()
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(obj))

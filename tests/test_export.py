@@ -85,3 +85,19 @@ def test_bad_requests_write_nothing(exported, tmp_path):
     assert main(["export", "--weights", str(tmp_path / "missing.safetensors"), "--out", str(out)]) == 2
     assert not out.exists()
     assert main([*args, "--out", str(root / "m1")]) == 2  # not an empty folder: refused, left alone
+
+
+def test_quantcheck_reports_and_fails_on_a_broken_bound(exported, capsys):
+    """A tiny model's INT8 files are mostly container overhead, so the size bound breaks: exit status 1.
+    Its quality drops, computed by the same code, must still be small and the ONNX/TFLite FP32 outputs agree."""
+    root, _ = exported
+    status = main(["quantcheck", "--models", str(root / "m1"), "--tile", "64", "--bursts", "2",
+                   "--json", str(root / "qc.json")])
+    report = json.loads((root / "qc.json").read_text())
+    assert status == 1 and not report["ok"]
+    rows = {r["check"]: r for r in report["rows"]}
+    assert not rows["deblur tflite int8 size / fp32 size"]["ok"]
+    assert rows["ONNX fp32 vs TFLite fp32: max |diff| of every output"]["ok"]
+    assert rows["burst path, tflite fp16 vs fp32: PSNR drop (dB)"]["ok"]
+    assert "BOUNDS BROKEN" in capsys.readouterr().out
+    assert main(["quantcheck", "--models", str(root / "m1"), "--tile", "48"]) == 2  # no such tile: error
