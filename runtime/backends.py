@@ -1,0 +1,199 @@
+"""One small interface over LiteRT and ONNX Runtime: open a manifest entry, run it, say what ran it.
+
+A session takes and returns NCHW float32 arrays whatever the file holds;
+NHWC layout and int8 quantization (real = scale * (q - zero_point), from the
+manifest) are converted here and nowhere else. Before a session is used its
+file's sha256 is checked (ModelStore.read) and the tensors the backend reports
+are compared with the manifest's names, shapes and dtypes.
+
+Accelerators: LiteRT takes a delegate - "xnnpack" (CPU, the default), "gpu",
+"nnapi", "hexagon", or a path to any delegate .so - through load_delegate;
+ONNX Runtime takes an execution provider - "cpu", "xnnpack", "nnapi", "qnn",
+"coreml". When the delegate or provider is missing or rejects the graph, the
+session falls back to the CPU, logs why, and reports it in ``fallback``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BurstError
+from .model_store import ModelEntry, ModelStore
+
+log = logging.getLogger("burstdeblur")
+
+LITERT_DELEGATES = {"gpu": "libtensorflowlite_gpu_delegate.so", "nnapi": "libnnapi_delegate.so",
+                    "hexagon": "libhexagon_delegate.so"}
+ORT_PROVIDERS = {"cpu": "CPUExecutionProvider", "xnnpack": "XnnpackExecutionProvider",
+                 "nnapi": "NnapiExecutionProvider", "qnn": "QNNExecutionProvider", "coreml": "CoreMLExecutionProvider"}
+
+
+def import_litert():
+    """(Interpreter, load_delegate, module name): ai-edge-litert, else tflite-runtime, else TensorFlow."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter, load_delegate
+        return Interpreter, load_delegate, "ai_edge_litert"
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter, load_delegate
+        return Interpreter, load_delegate, "tflite_runtime"
+    except ImportError:
+        pass
+    try:
+        import tensorflow as tf
+        return tf.lite.Interpreter, tf.lite.experimental.load_delegate, "tensorflow.lite"
+    except ImportError as exc:
+        raise BurstError("no LiteRT interpreter: pip install 'burstdeblur[litert]' (ai-edge-litert)") from exc
+
+
+@dataclass
+class Session:
+    entry: ModelEntry
+    backend: str  # litert | onnx
+    device: str  # what actually runs the graph, e.g. "cpu/xnnpack", "gpu delegate", "CPUExecutionProvider"
+    fallback: str | None  # why the requested accelerator is not the one running, if it is not
+    _run: object
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """NCHW float32 inputs in manifest order -> NCHW float32 outputs in manifest order."""
+        if len(inputs) != len(self.entry.inputs):
+            raise BurstError(f"{self.entry.file}: takes {len(self.entry.inputs)} inputs, got {len(inputs)}")
+        for spec, x in zip(self.entry.inputs, inputs):
+            if x.ndim != 4 or x.shape[1] != _channels(spec):
+                raise BurstError(f"{self.entry.file}: input {spec['name']} needs [1, {_channels(spec)}, H, W], "
+                                 f"got {tuple(x.shape)}")
+        return self._run(inputs)
+
+
+def _channels(spec: dict) -> int:
+    return int(spec["shape"][3] if spec["layout"] == "NHWC" else spec["shape"][1])
+
+
+def _quantize(x: np.ndarray, q: dict) -> np.ndarray:
+    # Out-of-range values saturate: that is what an int8 tensor of this scale can hold.
+    return np.clip(np.rint(x / np.float32(q["scale"])) + q["zero_point"], -128, 127).astype(np.int8)
+
+
+def _dequantize(y: np.ndarray, q: dict) -> np.ndarray:
+    return (y.astype(np.float32) - np.float32(q["zero_point"])) * np.float32(q["scale"])
+
+
+def open_litert(store: ModelStore, entry: ModelEntry, threads: int = 2, delegate: str | None = None) -> Session:
+    Interpreter, load_delegate, module = import_litert()
+    payload = store.read(entry)
+    device, fallback, delegates = f"cpu/xnnpack ({module}, {threads} threads)", None, []
+    if delegate not in (None, "xnnpack", "cpu"):
+        library = LITERT_DELEGATES.get(delegate, delegate)
+        if delegate not in LITERT_DELEGATES and not Path(delegate).exists():
+            raise BurstError(f"delegate {delegate!r}: not a known name ({', '.join(LITERT_DELEGATES)}) "
+                             "and no such file")
+        try:
+            delegates = [load_delegate(library)]
+            device = f"{delegate} delegate ({library})"
+        except (ValueError, OSError, RuntimeError) as exc:
+            fallback = f"delegate {delegate!r} could not be loaded ({exc}); running on the CPU"
+    try:
+        interpreter = Interpreter(model_content=payload, num_threads=threads, experimental_delegates=delegates or None)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        if not delegates:
+            raise BurstError(f"{entry.file}: LiteRT cannot load this model: {exc}") from exc
+        fallback = f"delegate {delegate!r} rejected the graph ({exc}); running on the CPU"
+        interpreter = Interpreter(model_content=payload, num_threads=threads)
+        interpreter.allocate_tensors()
+        device = f"cpu/xnnpack ({module}, {threads} threads)"
+    if fallback:
+        log.warning("%s: %s", entry.file, fallback)
+        device = f"cpu/xnnpack ({module}, {threads} threads)"
+    runner = interpreter.get_signature_runner()
+    _check_litert(entry, runner.get_input_details(), runner.get_output_details())
+
+    def run(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        feed = {}
+        for spec, x in zip(entry.inputs, inputs):
+            x = np.transpose(x, (0, 2, 3, 1))
+            if tuple(x.shape) != tuple(spec["shape"]):
+                raise BurstError(f"{entry.file}: input {spec['name']} must be {spec['shape']} (NHWC), got {x.shape}")
+            feed[spec["tensor"]] = _quantize(x, spec["quantization"]) if spec["quantization"] else \
+                np.ascontiguousarray(x, np.float32)
+        raw = runner(**feed)
+        outs = []
+        for spec in entry.outputs:
+            y = raw[spec["tensor"]]
+            y = _dequantize(y, spec["quantization"]) if spec["quantization"] else y.astype(np.float32)
+            outs.append(np.transpose(y, (0, 3, 1, 2)))
+        return outs
+
+    return Session(entry, "litert", device, fallback, run)
+
+
+def _check_litert(entry: ModelEntry, inputs: dict, outputs: dict) -> None:
+    for specs, details, kind in ((entry.inputs, inputs, "input"), (entry.outputs, outputs, "output")):
+        if sorted(s["tensor"] for s in specs) != sorted(details):
+            raise BurstError(f"{entry.file}: {kind}s {sorted(details)} do not match the manifest's "
+                             f"{sorted(s['tensor'] for s in specs)}")
+        for spec in specs:
+            d = details[spec["tensor"]]
+            if [int(v) for v in d["shape"]] != list(spec["shape"]) or np.dtype(d["dtype"]).name != spec["dtype"]:
+                raise BurstError(f"{entry.file}: {kind} {spec['tensor']} is {list(d['shape'])} "
+                                 f"{np.dtype(d['dtype']).name}, the manifest says {spec['shape']} {spec['dtype']}")
+
+
+def open_onnx(store: ModelStore, entry: ModelEntry, threads: int = 2, provider: str | None = None) -> Session:
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise BurstError("ONNX Runtime is not installed: pip install 'burstdeblur[onnx]'") from exc
+    payload = store.read(entry)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    fallback = None
+    providers = ["CPUExecutionProvider"]
+    if provider not in (None, "cpu"):
+        name = ORT_PROVIDERS.get(provider)
+        if name is None:
+            raise BurstError(f"unknown ONNX Runtime provider {provider!r}; choose from {', '.join(ORT_PROVIDERS)}")
+        if name in ort.get_available_providers():
+            providers = [name, "CPUExecutionProvider"]
+        else:
+            fallback = f"{name} is not in this onnxruntime build ({', '.join(ort.get_available_providers())}); " \
+                       "running on the CPU"
+    try:
+        session = ort.InferenceSession(payload, options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        if len(providers) == 1:
+            raise BurstError(f"{entry.file}: ONNX Runtime cannot load this model: {exc}") from exc
+        fallback = f"{providers[0]} rejected the graph ({exc}); running on the CPU"
+        session = ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
+    if fallback:
+        log.warning("%s: %s", entry.file, fallback)
+    names = [i.name for i in session.get_inputs()]
+    if names != [s["tensor"] for s in entry.inputs] or \
+            [o.name for o in session.get_outputs()] != [s["tensor"] for s in entry.outputs]:
+        raise BurstError(f"{entry.file}: tensor names {names} do not match the manifest")
+    used = session.get_providers()[0]
+    device = f"{used} ({threads} threads)" if used == "CPUExecutionProvider" else used
+
+    def run(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return session.run(None, {s["tensor"]: np.ascontiguousarray(x, np.float32) for s, x in zip(entry.inputs, inputs)})
+
+    return Session(entry, "onnx", device, fallback, run)
+
+
+def open_session(store: ModelStore, graph: str, backend: str, precision: str, tile: int | None = None,
+                 threads: int | None = None, accelerator: str | None = None) -> Session:
+    threads = threads or min(4, os.cpu_count() or 1)
+    if backend == "litert":
+        return open_litert(store, store.find(graph, "tflite", precision, tile), threads, accelerator)
+    if backend == "onnx":
+        if precision == "fp16":
+            raise BurstError("FP16 graphs exist for LiteRT only (weight-only float casting for GPU delegates)")
+        return open_onnx(store, store.find(graph, "onnx", precision), threads, accelerator)
+    raise BurstError(f"unknown backend {backend!r}; choose litert or onnx")
