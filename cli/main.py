@@ -12,6 +12,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Every module imported here needs only NumPy/OpenCV/tqdm: `burstdeblur fuse` must work
     # on a board where the training/export stack is not installed. The dataset and train
     # commands import their heavy work only when they run.
+    from burstdeblur.runtime.deblur_command import add_deblur_parser, add_demo_parser
     from burstdeblur.runtime.fuse_command import add_calibrate_parser, add_fuse_parser
     from burstdeblur.export.dataset_command import add_dataset_parser
     from burstdeblur.export.evaluate_command import add_evaluate_parser
@@ -24,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_fuse_parser(sub)
     add_calibrate_parser(sub)
+    add_deblur_parser(sub)
+    add_demo_parser(sub)
     add_dataset_parser(sub)
     add_train_parser(sub)
     add_evaluate_parser(sub)

@@ -32,8 +32,8 @@ class InferenceOptions:
     backend: str = "litert"
     precision: str = "int8"  # what a phone runs; fp32 and fp16 (LiteRT) on request
     tile: int = 256
-    margin: int = 16  # px of each tile edge discarded where it borders another tile
-    feather: int = 16  # px blended between neighbouring tiles
+    margin: int | None = None  # px of each tile edge discarded where it borders another tile (tile / 16)
+    feather: int | None = None  # px blended between neighbouring tiles (tile / 16)
     threads: int | None = None
     accelerator: str | None = None  # LiteRT delegate name/path or ONNX Runtime provider
     models: str | None = None  # export folder; None = the shipped models
@@ -47,10 +47,14 @@ class InferenceOptions:
         """ONNX Runtime FP32: the float model, for comparisons."""
         return InferenceOptions(backend="onnx", precision="fp32")
 
+    def layout(self) -> TileLayout:
+        return TileLayout(self.tile, self.tile // 16 if self.margin is None else self.margin,
+                          self.tile // 16 if self.feather is None else self.feather)
+
     def check(self) -> None:
         if self.backend not in BACKENDS:
             raise BurstError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        TileLayout(self.tile, self.margin, self.feather).check()
+        self.layout().check()
         if self.threads is not None and self.threads < 1:
             raise BurstError(f"threads must be >= 1, got {self.threads}")
 
@@ -115,9 +119,8 @@ class Deblurrer:
 
         x = image.astype(np.float32) / np.float32(255.0)
         inputs = [x] if blur_map is None else [x, blur_map[..., None].astype(np.float32)]
-        o = self.options
         t0 = time.perf_counter()
-        out, m = run_tiled(inputs, run, [3, 1], TileLayout(o.tile, o.margin, o.feather), progress)
+        out, m = run_tiled(inputs, run, [3, 1], self.options.layout(), progress)
         total = (time.perf_counter() - t0) * 1e3
         if blur_map is not None:
             del times["perception"]  # the burst path has the true map

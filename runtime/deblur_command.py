@@ -1,0 +1,174 @@
+"""`burstdeblur deblur` and `burstdeblur demo`: the inference pipelines from the command line (no torch)."""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from .atomic_output import write_files_atomically
+from .burst_input import VIDEO_EXTENSIONS, load_burst
+from .burst_pipeline import FuseOptions
+from .demo_burst import make_demo_burst_and_reference
+from .errors import BurstError
+from .heatmap import render_heatmap
+from .image_io import IMAGE_EXTENSIONS, encode_png, read_image
+from .inference import BACKENDS, DeblurResult, Deblurrer, InferenceOptions
+
+
+def _add_inference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=BACKENDS, default="litert", help="runtime (default: litert)")
+    p.add_argument("--precision", choices=("int8", "fp16", "fp32"), default="int8", help="graphs (default: int8)")
+    p.add_argument("--delegate", default=None,
+                   help="LiteRT: gpu | nnapi | hexagon | path to a delegate .so; ONNX: nnapi | qnn | coreml | xnnpack. "
+                        "Falls back to the CPU, with the reason in report.json, when unavailable")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: min(4, cores))")
+    p.add_argument("--tile", type=int, default=256, help="tile size in px (TFLite graphs exist for 256 and 512)")
+    p.add_argument("--models", default=None, help="export folder (default: the shipped models)")
+
+
+def _inference_options(args: argparse.Namespace) -> InferenceOptions:
+    return InferenceOptions(backend=args.backend, precision=args.precision, tile=args.tile, threads=args.threads,
+                            accelerator=args.delegate, models=args.models)
+
+
+def add_deblur_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("deblur", help="deblur a burst (folder or video window) or a single photo",
+                       description="A folder of frames or a video: fuse (burst path, true blur map), then SFT + "
+                                   "deblur. An image file: perception net -> SFT -> deblur (single-image path).")
+    p.add_argument("input", help="folder of frames, video file, or one image")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--start", type=int, default=0, help="video/folder: first frame of the burst")
+    p.add_argument("--n", type=int, default=None, help="video/folder: frames in the burst (default: all / 3)")
+    p.add_argument("--align", choices=("off", "homography"), default="off",
+                   help="register frames before fusing (default off: the nets are trained on unaligned fusion)")
+    _add_inference_options(p)
+    p.set_defaults(run=run_deblur)
+
+
+def add_demo_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="the main job: both paths on a built-in burst (or a clip), with a picture and PSNR",
+                       description="Builds a handheld burst from a shipped CC0 photo, deblurs it on the burst path "
+                                   "and the single-image path with the shipped models, and writes demo.png "
+                                   "(fused, blur map, both results, reference), report.json and index.html.")
+    p.add_argument("clip", nargs="?", default=None, help="optional video: a real burst instead (no reference)")
+    p.add_argument("-o", "--out", default="burstdeblur_demo", help="output folder (default: %(default)s)")
+    p.add_argument("--start", type=int, default=0, help="clip: first frame")
+    p.add_argument("--n", type=int, default=3, help="clip: frames in the burst (default 3)")
+    p.add_argument("--seed", type=int, default=0, help="built-in burst seed")
+    _add_inference_options(p)
+    p.set_defaults(run=run_demo)
+
+
+def _progress(desc: str):
+    bar = tqdm(desc=desc, unit="tile", disable=None)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+        if done == total:
+            bar.close()
+    return update
+
+
+def _psnr(x: np.ndarray, ref: np.ndarray) -> float:
+    mse = float(np.mean((x.astype(np.float64) - ref.astype(np.float64)) ** 2))
+    return 10 * math.log10(255.0 ** 2 / max(mse, 1e-12))
+
+
+def run_deblur(args: argparse.Namespace) -> int:
+    source = Path(args.input)
+    if not source.exists():
+        raise BurstError(f"{source}: no such file or folder")
+    deblurrer = Deblurrer(_inference_options(args))
+    if source.is_file() and source.suffix.lower() in IMAGE_EXTENSIONS:
+        image = read_image(source)
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise BurstError(f"{source}: has {image.shape[2]} channel(s); the nets take RGB photos")
+        if image.dtype != np.uint8:
+            raise BurstError(f"{source}: is {image.dtype}; the nets take 8-bit photos")
+        result = deblurrer.single_image(image, _progress("deblur"))
+    elif source.is_dir() or source.suffix.lower() in VIDEO_EXTENSIONS:
+        n = args.n if args.n is not None or source.is_dir() else 3
+        burst = load_burst(source, args.start, n)
+        result = deblurrer.burst(burst, FuseOptions(align=args.align != "off"), _progress("deblur"))
+    else:
+        raise BurstError(f"{source}: not an image ({', '.join(IMAGE_EXTENSIONS)}), video or folder")
+    files = {"deblurred.png": encode_png(result.deblurred), "blur_heatmap.png": encode_png(render_heatmap(result.blur_map)[0])}
+    if result.fused is not None:
+        files["fused.png"] = encode_png(result.fused)
+    report = {"input": str(source), **result.report(), "options": vars(deblurrer.options)}
+    files["report.json"] = (json.dumps(report, indent=1) + "\n").encode()
+    write_files_atomically(args.out, files)
+    print(json.dumps(report["timings_ms"]))
+    print(f"{result.path} path on {', '.join(sorted(set(result.devices.values())))}; wrote {', '.join(files)} to {args.out}")
+    for graph, reason in result.fallbacks.items():
+        print(f"note: {graph}: {reason}")
+    return 0
+
+
+def _label(image: np.ndarray, text: str) -> np.ndarray:
+    bar = np.full((22, image.shape[1], 3), 255, np.uint8)
+    cv2.putText(bar, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.concatenate([bar, image], axis=0)
+
+
+def demo_strip(cells: list[tuple[np.ndarray, str]], height: int = 300) -> np.ndarray:
+    out = []
+    for image, text in cells:
+        scale = height / image.shape[0]
+        resized = cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+        out.append(np.pad(_label(resized, text), ((0, 0), (0, 6), (0, 0)), constant_values=255))
+    return np.concatenate(out, axis=1)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    deblurrer = Deblurrer(_inference_options(args))
+    if args.clip:
+        burst, reference = load_burst(Path(args.clip), args.start, args.n), None
+        label = f"{args.clip} frames {args.start}-{args.start + args.n - 1}"
+    else:
+        burst, reference = make_demo_burst_and_reference(seed=args.seed)
+        label = f"built-in burst ({burst.source})"
+    burst_result = deblurrer.burst(burst, FuseOptions(align=False), _progress("burst path"))
+    single = deblurrer.single_image(burst_result.fused, _progress("single-image path"))
+    vmax = float(np.percentile(burst_result.blur_map, 99.5)) or 1.0
+    psnr = {}
+    if reference is not None:
+        psnr = {"fused": _psnr(burst_result.fused, reference), "burst_path": _psnr(burst_result.deblurred, reference),
+                "single_image_path": _psnr(single.deblurred, reference)}
+    fmt = (lambda k: f" {psnr[k]:.2f} dB") if psnr else (lambda k: "")
+    cells = [(burst_result.fused, "fused input" + fmt("fused")),
+             (render_heatmap(burst_result.blur_map, vmax)[0], "blur-degree map"),
+             (burst_result.deblurred, "burst path" + fmt("burst_path")),
+             (render_heatmap(single.blur_map, vmax)[0], "perception map"),
+             (single.deblurred, "single-image path" + fmt("single_image_path"))]
+    if reference is not None:
+        cells.append((reference, "reference (sharp)"))
+    report = {"input": label, "psnr_db": psnr, "burst_path": burst_result.report(), "single_image_path": single.report(),
+              "options": vars(deblurrer.options)}
+    files = {"demo.png": encode_png(demo_strip(cells)), "report.json": (json.dumps(report, indent=1) + "\n").encode(),
+             "index.html": _html(label, report, burst_result, single).encode()}
+    write_files_atomically(args.out, files)
+    if psnr:
+        print("PSNR vs reference: " + ", ".join(f"{k} {v:.2f} dB" for k, v in psnr.items()))
+    print(f"wrote demo.png, report.json, index.html to {args.out}")
+    return 0
+
+
+def _html(label: str, report: dict, burst: DeblurResult, single: DeblurResult) -> str:
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.2f} dB</td></tr>" for k, v in report["psnr_db"].items())
+    timing = "".join(f"<tr><td>{html.escape(p)}: {html.escape(k)}</td><td>{v:.1f} ms</td></tr>"
+                     for p, r in (("burst", burst), ("single", single)) for k, v in r.timings_ms.items())
+    devices = html.escape(", ".join(sorted(set(burst.devices.values()))))
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>burstdeblur demo</title>
+<style>body{{font-family:sans-serif;margin:2em}} td{{padding:2px 12px}} img{{max-width:100%}}</style></head><body>
+<h1>burstdeblur demo</h1><p>{html.escape(label)}</p><p><img src="demo.png" alt="fused, blur map, results, reference"></p>
+<h2>PSNR against the reference</h2><table>{rows or '<tr><td>no reference for a real clip</td></tr>'}</table>
+<h2>Timings</h2><p>run on {devices}</p><table>{timing}</table></body></html>
+"""
