@@ -141,7 +141,7 @@ def test_eval_set_uses_only_held_out_scenes():
 def test_evaluate_cli_tiny(trained, tmp_path):
     out = tmp_path / "report"
     args = ["evaluate", "--tiny", "--sources", "builtin", "--model", str(trained / "s3" / "weights.safetensors"),
-            "--no-map-model", "none", "--peer-model", str(trained / "peer" / "weights.safetensors"),
+            "--no-map-model", "none", "--stage2-model", "none", "--peer-model", str(trained / "peer" / "weights.safetensors"),
             "--no-blur-detector", "--out", str(out)]
     assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
@@ -158,6 +158,7 @@ def test_evaluate_cli_tiny(trained, tmp_path):
 
 def test_evaluate_refuses_a_model_without_all_three_nets(trained, tmp_path):
     args = ["evaluate", "--tiny", "--sources", "builtin", "--model", str(trained / "peer" / "weights.safetensors"),
-            "--no-map-model", "none", "--peer-model", "none", "--no-blur-detector", "--out", str(tmp_path / "r")]
+            "--no-map-model", "none", "--peer-model", "none", "--stage2-model", "none", "--no-blur-detector",
+            "--out", str(tmp_path / "r")]
     assert main(args) == 2
     assert not (tmp_path / "r").exists()
