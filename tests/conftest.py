@@ -17,3 +17,24 @@ def demo_burst():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """A tiny three-net model trained a few steps on CC0 crops, exported at tiles 64 and 32 (about 1.5 min).
+    Returns (root, export args): root holds data/, s3/ (weights + card) and m1/ (models + manifest)."""
+    pytest.importorskip("litert_torch")
+    pytest.importorskip("onnxruntime")
+    from burstdeblur.export.dataset_sources import resolve_sources
+    from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
+    from burstdeblur.export.training import TrainConfig, train
+    from burstdeblur.main import main
+
+    root = tmp_path_factory.mktemp("export")
+    data = root / "data"
+    build_dataset(resolve_sources(["builtin"]), data, 8, 5, DatasetConfig.tiny())
+    train(TrainConfig.tiny(3), data, root / "s3")
+    args = ["export", "--weights", str(root / "s3" / "weights.safetensors"), "--tiles", "64", "32",
+            "--calibration-samples", "4", "--calibration-data", str(data)]
+    assert main([*args, "--out", str(root / "m1")]) == 0
+    return root, args

@@ -9,23 +9,13 @@ import pytest
 pytest.importorskip("litert_torch")
 pytest.importorskip("onnxruntime")
 
-from burstdeblur.export.dataset_sources import resolve_sources  # noqa: E402
-from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset  # noqa: E402
 from burstdeblur.export.tflite_export import float_ops, graph_ops  # noqa: E402
-from burstdeblur.export.training import TrainConfig, train  # noqa: E402
 from burstdeblur.main import main  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    root = tmp_path_factory.mktemp("export")
-    data = root / "data"
-    build_dataset(resolve_sources(["builtin"]), data, 8, 5, DatasetConfig.tiny())
-    train(TrainConfig.tiny(3), data, root / "s3")
-    args = ["export", "--weights", str(root / "s3" / "weights.safetensors"), "--tiles", "64", "32",
-            "--calibration-samples", "4", "--calibration-data", str(data)]
-    assert main([*args, "--out", str(root / "m1")]) == 0
-    return root, args
+def exported(tiny_models):
+    return tiny_models
 
 
 def test_every_file_is_listed_hashed_and_verified(exported):
