@@ -28,7 +28,7 @@ class _Reader:
 
 
 def quantize_onnx_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]],
-                       fixed_ranges: dict[str, tuple[float, float]] | None = None) -> bytes:
+                       fixed_ranges: dict[str, tuple[float, float]] | None = None, per_channel: bool = True) -> bytes:
     """``fixed_ranges``: input name -> (min, max) used instead of the calibrated range (images: [0, 1])."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -41,7 +41,7 @@ def quantize_onnx_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]],
         # Symbolic shape inference fails on dynamic H/W graphs ("Incomplete symbolic shape inference").
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         quantize_static(str(prepared), str(target), _Reader(calibration), quant_format=QuantFormat.QDQ,
-                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        per_channel=per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax,
                         extra_options={"TensorQuantOverrides": {
                             name: [{"rmin": np.float32(lo), "rmax": np.float32(hi)}]

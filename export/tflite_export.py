@@ -75,18 +75,24 @@ def export_tflite_fp16(fp32: bytes) -> bytes:
 
 
 def export_tflite_int8(fp32: bytes, calibration: list[dict[str, np.ndarray]],
-                       fixed_ranges: dict[str, tuple[float, float]] | None = None) -> bytes:
+                       fixed_ranges: dict[str, tuple[float, float]] | None = None, per_channel: bool = True) -> bytes:
     """Full-integer INT8; ``calibration``: per sample, ``{tflite input name (args_k): NHWC float32}``.
 
     ``fixed_ranges`` pins inputs to a known range instead of the calibrated one: image inputs get [0, 1],
     i.e. scale 1/255 and zero point -128, so an 8-bit pixel p enters as exactly p - 128 and no bright pixel
     of a photo is clipped because the calibration crops happened to be darker.
     """
-    from ai_edge_quantizer import recipe
+    from ai_edge_quantizer import recipe_manager
+    from ai_edge_quantizer.qtyping import QuantGranularity, TFLOperationName
 
     if not calibration:
         raise ValueError("INT8 export needs calibration samples")
-    return _quantize(fp32, recipe.static_wi8_ai8(), calibration, fixed_ranges)
+    # static_wi8_ai8, with the weight granularity as a choice
+    manager = recipe_manager.RecipeManager()
+    manager.add_static_config(regex=".*", operation_name=TFLOperationName.ALL_SUPPORTED, activation_num_bits=8,
+                              weight_num_bits=8, weight_granularity=QuantGranularity.CHANNELWISE if per_channel
+                              else QuantGranularity.TENSORWISE)
+    return _quantize(fp32, manager.get_quantization_recipe(), calibration, fixed_ranges)
 
 
 def calibration_feed(graph: GraphSpec, samples: list[tuple[torch.Tensor, ...]]) -> list[dict[str, np.ndarray]]:
@@ -126,10 +132,16 @@ def shorten_tensor_names(model: bytes) -> bytes:
     bytes each); an INT8 graph has a few hundred tensors, so the names alone
     can be a tenth of the file. Signatures address tensors by index, and the
     I/O tensors keep their names, so nothing that reads the graph changes.
+    Constant buffers that litert-torch appends after the flatbuffer (addressed
+    by offset) are moved inline first: repacking moves every offset.
     """
     from ai_edge_litert.tools import flatbuffer_utils
 
     obj = flatbuffer_utils.convert_bytearray_to_object(bytearray(model))
+    for buffer in obj.buffers:
+        if buffer.offset and buffer.offset > 1:
+            buffer.data = np.frombuffer(model, np.uint8, int(buffer.size), int(buffer.offset)).copy()
+            buffer.offset, buffer.size = 0, 0
     for subgraph in obj.subgraphs:
         keep = set(int(i) for i in subgraph.inputs) | set(int(i) for i in subgraph.outputs)
         for index, tensor in enumerate(subgraph.tensors):
