@@ -1,0 +1,65 @@
+"""Golden files for the Java core's parity tests, written by the Python runtime (NumPy + OpenCV only).
+
+    python android_demo/make_golden.py [OUT]      # rewrites android_demo/core/golden/ (or OUT)
+
+A small burst made from the shipped CC0 photo (the runtime's demo burst, cropped), its fusion and blur
+map with equal and rising weights, the int8 codes of its reference frame, and a tiled 3x3 box filter.
+Arrays are raw little-endian files; golden.json lists name, dtype and shape.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from burstdeblur.runtime.backends import _quantize
+from burstdeblur.runtime.demo_burst import make_demo_burst
+from burstdeblur.runtime.fusion import fuse_and_blur_map
+from burstdeblur.runtime.tiling import TileLayout, run_tiled
+from burstdeblur.runtime.weights import temporal_weights
+
+OUT = Path(__file__).parent / "core" / "golden"
+TILE = TileLayout(32, 4, 4)
+
+
+def argb(rgb: np.ndarray) -> np.ndarray:
+    """[..., 3] uint8 RGB -> [...] int32 Android ARGB_8888 (opaque)."""
+    r, g, b = (rgb[..., k].astype(np.uint32) for k in range(3))
+    return ((0xFF << 24) | (r << 16) | (g << 8) | b).astype(np.uint32).view(np.int32)
+
+
+def box3(x: np.ndarray) -> np.ndarray:
+    """3x3 box sum / 9 with zero padding: a local operator the Java test implements the same way."""
+    return cv2.boxFilter(x, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT).reshape(x.shape) / 9.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0]) if argv else OUT
+    frames = np.ascontiguousarray(make_demo_burst(n=4, seed=5).frames[:, 180:212, 120:160])  # [4, 32, 40, 3]
+    equal = fuse_and_blur_map(frames)
+    rising = fuse_and_blur_map(frames, temporal_weights(4, "rising"))
+    image = frames[2].astype(np.float32) / 255.0
+    codes = _quantize(image, {"scale": 1 / 255, "zero_point": -128})
+    tiled_in = np.random.default_rng(0).random((56, 72, 3), dtype=np.float32)
+    tiled, = run_tiled([tiled_in], lambda t: [box3(t[0]).astype(np.float32)], [3], TILE)
+    arrays = {"frames_argb": argb(frames), "fused_equal_argb": argb(equal.fused), "blur_equal": equal.blur_raw,
+              "fused_rising_argb": argb(rising.fused), "blur_rising": rising.blur_raw,
+              "reference_int8": codes, "tiling_input": tiled_in, "tiling_box3": tiled}
+    out.mkdir(parents=True, exist_ok=True)
+    index = {"tile": [TILE.tile, TILE.margin, TILE.feather], "int8": {"scale": 1 / 255, "zero_point": -128},
+             "arrays": {}}
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        (out / f"{name}.bin").write_bytes(a.astype(a.dtype.newbyteorder("<")).tobytes())
+        index["arrays"][name] = {"dtype": str(a.dtype), "shape": list(a.shape)}
+    (out / "golden.json").write_text(json.dumps(index, indent=1) + "\n")
+    print(f"wrote {len(arrays)} arrays to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
