@@ -22,7 +22,6 @@ import argparse
 import csv
 import io
 import json
-import math
 import os
 import platform
 import resource
@@ -33,6 +32,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from burstdeblur.runtime.image_quality import psnr, ssim
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "12mp": (4000, 3000), "tiny": (160, 120)}
 STAGES = ("load", "fuse_and_map", "perception", "sft", "deblur", "tiling_overhead", "single_total", "burst_total")
@@ -111,21 +112,6 @@ def quality(models: str | None, tile: int, bursts: int, variants: list[tuple[str
                  "psnr_vs_reference": float(np.mean([psnr(reference.burst(b, FuseOptions(align=False)).fused, r)
                                                      for b, r in cases]))})
     return rows
-
-
-def psnr(x: np.ndarray, ref: np.ndarray) -> float:
-    mse = float(np.mean((x.astype(np.float64) - ref.astype(np.float64)) ** 2))
-    return 10 * math.log10(255.0 ** 2 / max(mse, 1e-12))
-
-
-def ssim(x: np.ndarray, ref: np.ndarray) -> float:
-    """Wang et al. 2004 SSIM (11x11 Gaussian, sigma 1.5) per channel, valid window positions, mean."""
-    a, b = x.astype(np.float64) / 255, ref.astype(np.float64) / 255
-    c1, c2, r = 0.01 ** 2, 0.03 ** 2, 5
-    blur = lambda img: cv2.GaussianBlur(img, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)[r:-r, r:-r]  # noqa: E731
-    mu_a, mu_b = blur(a), blur(b)
-    va, vb, cov = blur(a * a) - mu_a ** 2, blur(b * b) - mu_b ** 2, blur(a * b) - mu_a * mu_b
-    return float(np.mean(((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (va + vb + c2))))
 
 
 def bar_chart(title: str, labels: list[str], series: dict[str, list[float]], unit: str) -> np.ndarray:

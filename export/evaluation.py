@@ -23,7 +23,7 @@ from burstdeblur.runtime.errors import BurstError
 
 from .classical_baselines import UnsharpConfig, map_guided_unsharp, sharpest_frame
 from .eval_set import EvalBurst
-from .image_metrics import map_errors, pearson, psnr, ssim
+from burstdeblur.runtime.image_quality import map_errors, pearson, psnr, ssim
 from .trained_models import TrainedNets, deblur_image, predict_map
 
 METHOD_LABELS = {

@@ -12,7 +12,7 @@ from burstdeblur.runtime.image_io import encode_png
 
 from .contact_sheet import fit_cell, label_cell
 from .evaluation import summary_table
-from .image_metrics import psnr
+from burstdeblur.runtime.image_quality import psnr
 
 
 def _rgb8(image: np.ndarray) -> np.ndarray:

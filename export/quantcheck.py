@@ -27,7 +27,7 @@ from burstdeblur.runtime.errors import BurstError
 from .dataset_sources import build_scenes, resolve_sources
 from .dataset_writer import DatasetConfig, make_burst, plan_tasks
 from .graph_runners import run_onnx, run_tflite
-from .image_metrics import psnr
+from burstdeblur.runtime.image_quality import psnr
 
 DEFAULT_TILE = 256
 BOUNDS = {"int8_drop_db": 0.2, "fp16_drop_db": 0.02, "map_mae": 0.01, "onnx_vs_tflite": 1e-4, "size_ratio": 0.30}

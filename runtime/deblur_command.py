@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import math
 from pathlib import Path
 
 import cv2
@@ -18,6 +17,7 @@ from .demo_burst import make_demo_burst_and_reference
 from .errors import BurstError
 from .heatmap import render_heatmap
 from .image_io import IMAGE_EXTENSIONS, encode_png, read_image
+from .image_quality import psnr as psnr_db
 from .inference import BACKENDS, DeblurResult, Deblurrer, InferenceOptions
 
 
@@ -74,11 +74,6 @@ def _progress(desc: str):
         if done == total:
             bar.close()
     return update
-
-
-def _psnr(x: np.ndarray, ref: np.ndarray) -> float:
-    mse = float(np.mean((x.astype(np.float64) - ref.astype(np.float64)) ** 2))
-    return 10 * math.log10(255.0 ** 2 / max(mse, 1e-12))
 
 
 def run_deblur(args: argparse.Namespace) -> int:
@@ -140,8 +135,9 @@ def run_demo(args: argparse.Namespace) -> int:
     vmax = float(np.percentile(burst_result.blur_map, 99.5)) or 1.0
     psnr = {}
     if reference is not None:
-        psnr = {"fused": _psnr(burst_result.fused, reference), "burst_path": _psnr(burst_result.deblurred, reference),
-                "single_image_path": _psnr(single.deblurred, reference)}
+        psnr = {"fused": psnr_db(burst_result.fused, reference),
+                "burst_path": psnr_db(burst_result.deblurred, reference),
+                "single_image_path": psnr_db(single.deblurred, reference)}
     fmt = (lambda k: f" {psnr[k]:.2f} dB") if psnr else (lambda k: "")
     cells = [(burst_result.fused, "fused input" + fmt("fused")),
              (render_heatmap(burst_result.blur_map, vmax)[0], "blur-degree map"),

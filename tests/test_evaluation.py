@@ -12,7 +12,7 @@ from burstdeblur.export.classical_baselines import UnsharpConfig, map_guided_uns
 from burstdeblur.export.dataset_sources import SourceFileInfo, build_scenes, resolve_sources, split_scenes
 from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
 from burstdeblur.export.eval_set import EvalConfig, build_eval_set, held_out_video_scenes
-from burstdeblur.export.image_metrics import map_errors, psnr, ssim
+from burstdeblur.runtime.image_quality import map_errors, psnr, ssim
 from burstdeblur.export.model_stats import gmac_per_megapixel
 from burstdeblur.export.net_configs import DeblurConfig, PeerConfig, build_deblur, modules_of
 from burstdeblur.export.trained_models import deblur_image, load_trained, predict_map

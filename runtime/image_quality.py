@@ -1,4 +1,4 @@
-"""Image and map quality measures (NumPy/OpenCV), used by evaluate and the benchmarks' quality checks.
+"""Image and map quality measures (NumPy/OpenCV): the demo, the benchmarks, evaluate and quantcheck use these.
 
 SSIM follows Wang et al. 2004: 11x11 Gaussian window (sigma 1.5), K1 = 0.01,
 K2 = 0.03, on each channel, averaged over the valid (unpadded) window
