@@ -34,7 +34,7 @@ def map_guided_unsharp(image: np.ndarray, blur_map: np.ndarray, config: UnsharpC
     return np.clip(x + amount * detail, 0.0, 1.0)
 
 
-def tune_unsharp(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], gains=(0.0, 5.0, 10.0, 20.0, 40.0, 80.0),
+def tune_unsharp(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], gains=(0.0, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0),
                  sigmas=(1.0, 1.5, 2.5)) -> tuple[UnsharpConfig, float]:
     """Grid search on (fused uint8, unit map, sharp uint8) training pairs: the config with the best mean MSE."""
     best = None

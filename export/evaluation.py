@@ -72,11 +72,16 @@ def blur_detector_map(image: np.ndarray) -> np.ndarray:
     except ImportError as exc:
         raise BurstError("the blur-detector comparison needs the eval extra: pip install '.[eval]' "
                          "(or pass --no-blur-detector)") from exc
+    import warnings
+
     import cv2
 
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    return 1.0 - blur_detector.detectBlur(gray, downsampling_factor=4, num_scales=4, scale_start=2,
-                                          show_progress=False).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its own float->uint8 notice from scikit-image, once per image
+        sharpness = blur_detector.detectBlur(gray, downsampling_factor=4, num_scales=4, scale_start=2,
+                                             show_progress=False)
+    return 1.0 - sharpness.astype(np.float64)
 
 
 def evaluate(bursts: Sequence[EvalBurst], models: EvalModels, unsharp: UnsharpConfig,
