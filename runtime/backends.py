@@ -14,8 +14,10 @@ session falls back to the CPU, logs why, and reports it in ``fallback``.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,11 +94,12 @@ def open_litert(store: ModelStore, entry: ModelEntry, threads: int = 2, delegate
         if delegate not in LITERT_DELEGATES and not Path(delegate).exists():
             raise BurstError(f"delegate {delegate!r}: not a known name ({', '.join(LITERT_DELEGATES)}) "
                              "and no such file")
-        try:
-            delegates = [load_delegate(library)]
-            device = f"{delegate} delegate ({library})"
-        except (ValueError, OSError, RuntimeError) as exc:
-            fallback = f"delegate {delegate!r} could not be loaded ({exc}); running on the CPU"
+        with _quiet_destructors():  # around the except too: the half-built delegate dies with the exception
+            try:
+                delegates = [load_delegate(library)]
+                device = f"{delegate} delegate ({library})"
+            except (ValueError, OSError, RuntimeError) as exc:
+                fallback = f"delegate {delegate!r} could not be loaded ({exc}); running on the CPU"
     try:
         interpreter = Interpreter(model_content=payload, num_threads=threads, experimental_delegates=delegates or None)
         interpreter.allocate_tensors()
@@ -130,6 +133,19 @@ def open_litert(store: ModelStore, entry: ModelEntry, threads: int = 2, delegate
         return outs
 
     return Session(entry, "litert", device, fallback, run)
+
+
+@contextlib.contextmanager
+def _quiet_destructors():
+    """LiteRT's Delegate.__del__ raises on the half-built object a failed load leaves behind, which Python
+    prints as a stray traceback. The failure itself is reported as the fallback reason, so that report is
+    silenced while the delegate loads."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = hook
 
 
 def _check_litert(entry: ModelEntry, inputs: dict, outputs: dict) -> None:
