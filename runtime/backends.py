@@ -115,6 +115,14 @@ def open_litert(store: ModelStore, entry: ModelEntry, threads: int = 2, delegate
         device = f"cpu/xnnpack ({module}, {threads} threads)"
     runner = interpreter.get_signature_runner()
     _check_litert(entry, runner.get_input_details(), runner.get_output_details())
+    session = Session(entry, "litert", device, fallback, None)
+
+    def cpu_runner():
+        cpu = Interpreter(model_content=payload, num_threads=threads)
+        cpu.allocate_tensors()
+        return cpu.get_signature_runner(), f"cpu/xnnpack ({module}, {threads} threads)"
+
+    invoke = DelegateInvoker(session, runner, bool(delegates), cpu_runner)
 
     def run(inputs: list[np.ndarray]) -> list[np.ndarray]:
         feed = {}
@@ -124,7 +132,7 @@ def open_litert(store: ModelStore, entry: ModelEntry, threads: int = 2, delegate
                 raise BurstError(f"{entry.file}: input {spec['name']} must be {spec['shape']} (NHWC), got {x.shape}")
             feed[spec["tensor"]] = _quantize(x, spec["quantization"]) if spec["quantization"] else \
                 np.ascontiguousarray(x, np.float32)
-        raw = runner(**feed)
+        raw = invoke(feed)
         outs = []
         for spec in entry.outputs:
             y = raw[spec["tensor"]]
@@ -132,7 +140,28 @@ def open_litert(store: ModelStore, entry: ModelEntry, threads: int = 2, delegate
             outs.append(np.transpose(y, (0, 3, 1, 2)))
         return outs
 
-    return Session(entry, "litert", device, fallback, run)
+    session._run = run
+    return session
+
+
+class DelegateInvoker:
+    """Runs a signature runner; when a delegate fails at run time, rebuilds the graph on the CPU once,
+    records why on the session, and runs it there."""
+
+    def __init__(self, session: Session, runner, delegated: bool, cpu_runner):
+        self.session, self.runner, self.delegated, self.cpu_runner = session, runner, delegated, cpu_runner
+
+    def __call__(self, feed: dict) -> dict:
+        try:
+            return self.runner(**feed)
+        except (RuntimeError, ValueError) as exc:
+            if not self.delegated:
+                raise BurstError(f"{self.session.entry.file}: LiteRT failed to run the graph: {exc}") from exc
+            reason = f"the delegate failed at run time ({exc}); running on the CPU"
+        log.warning("%s: %s", self.session.entry.file, reason)
+        self.runner, self.session.device = self.cpu_runner()
+        self.session.fallback, self.delegated = reason, False
+        return self.runner(**feed)
 
 
 @contextlib.contextmanager

@@ -123,3 +123,35 @@ def test_deblur_and_demo_commands(models, tmp_path, capsys):
     assert main(["demo", "-o", str(demo), "--models", str(models), "--tile", "64"]) == 0
     assert sorted(p.name for p in demo.iterdir()) == ["demo.png", "index.html", "report.json"]
     assert set(json.loads((demo / "report.json").read_text())["psnr_db"]) == {"fused", "burst_path", "single_image_path"}
+
+
+def test_delegate_failing_at_run_time_falls_back_to_cpu(models):
+    """No GPU here, so the failing delegate is simulated: its runner raises as a broken delegate would;
+    the CPU fallback is a real LiteRT interpreter, and the session says what happened."""
+    from burstdeblur.runtime.backends import DelegateInvoker
+
+    store = ModelStore(models)
+    session = open_session(store, "deblur", "litert", "fp32", 64)
+    x = [np.random.default_rng(4).random(s["shape"], dtype=np.float32).transpose(0, 3, 1, 2)
+         for s in session.entry.inputs]
+    expected = session.run(x)
+
+    def broken(**feed):
+        raise RuntimeError("GPU delegate: kernel launch failed")
+
+    cpu_session = open_session(store, "deblur", "litert", "fp32", 64)
+    invoker = DelegateInvoker(cpu_session, broken, True, lambda: (_cpu_runner(store, cpu_session.entry), "cpu/xnnpack"))
+    feed = {s["tensor"]: np.ascontiguousarray(a.transpose(0, 2, 3, 1)) for s, a in zip(cpu_session.entry.inputs, x)}
+    out = invoker(feed)[cpu_session.entry.outputs[0]["tensor"]]
+    assert np.allclose(out.transpose(0, 3, 1, 2), expected[0], atol=1e-6)
+    assert "failed at run time" in cpu_session.fallback and cpu_session.device == "cpu/xnnpack"
+    with pytest.raises(BurstError, match="failed to run"):  # without a delegate there is nothing to fall back from
+        DelegateInvoker(cpu_session, broken, False, None)(feed)
+
+
+def _cpu_runner(store, entry):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=store.read(entry), num_threads=1)
+    interpreter.allocate_tensors()
+    return interpreter.get_signature_runner()
