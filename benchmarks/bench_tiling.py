@@ -18,20 +18,12 @@ import subprocess
 import sys
 import time
 
-import cv2
 import numpy as np
 
+from bench_inference import photo  # same folder: the same test photo for every benchmark
 from burstdeblur.runtime.backends import open_session
-from burstdeblur.runtime.demo_burst import shipped_image
 from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
 from burstdeblur.runtime.model_store import ModelStore
-
-
-def photo(w: int, h: int) -> np.ndarray:
-    """The shipped CC0 photo resized to w x h with a little noise, so flat areas are not exactly flat."""
-    image = cv2.resize(shipped_image("chelsea.png"), (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    image += np.random.default_rng(0).normal(0, 2.0, image.shape).astype(np.float32)
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
 def seams(size: int, tile: int, threads: int) -> dict:
@@ -51,7 +43,7 @@ def seams(size: int, tile: int, threads: int) -> dict:
 CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {path!r})
-from bench_tiling import photo
+from bench_inference import photo
 from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
 image = photo(4000, 3000)
 t = time.perf_counter()

@@ -43,17 +43,19 @@ def build_builtin_calibration(root: Path) -> Path:
     return out
 
 
-def read_crops(data: Path, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``count`` (fused [c, c, 3] uint8, true map [c, c] float32 unit) pairs, evenly spread over the train split."""
+def read_crops(data: Path, count: int, sharp: bool = False) -> list[tuple[np.ndarray, ...]]:
+    """``count`` (fused [c, c, 3] uint8, true map [c, c] float32 unit[, sharp [c, c, 3] uint8]) tuples, evenly
+    spread over the train split (INT8 calibration; with ``sharp``, the unsharp-masking baseline's tuning)."""
     pairs = read_gopro(data, ("train",))
     if not pairs:
-        raise BurstError(f"{data}: no training split to calibrate on")
+        raise BurstError(f"{data}: no training split to read crops from")
     chosen = [pairs[int(i)] for i in np.linspace(0, len(pairs) - 1, min(count, len(pairs)))]
     crops = []
     for p in chosen:
         if p.blur_map is None:
             raise BurstError(f"{p.blur}: no blur_map partner; calibration needs label 1")
-        crops.append((read_image(p.blur), read_image(p.blur_map)[..., 0].astype(np.float32) / PNG16_MAX))
+        crop = (read_image(p.blur), read_image(p.blur_map)[..., 0].astype(np.float32) / PNG16_MAX)
+        crops.append((*crop, read_image(p.sharp)) if sharp else crop)
     return crops
 
 

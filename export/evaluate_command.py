@@ -35,20 +35,6 @@ def _weights(spec: str):
     return load_trained(shipped_weights(spec) if spec in SHIPPED else Path(spec))
 
 
-def _tuning_pairs(data: Path, count: int = 48):
-    import numpy as np
-
-    from burstdeblur.runtime.blur_map import PNG16_MAX
-    from burstdeblur.runtime.image_io import read_image
-
-    from .gopro_layout import read_gopro
-
-    pairs = read_gopro(data, ("train",))
-    chosen = pairs[:: max(1, len(pairs) // count)][:count]
-    return [(read_image(p.blur), read_image(p.blur_map)[..., 0].astype(np.float32) / PNG16_MAX, read_image(p.sharp))
-            for p in chosen]
-
-
 def _run_evaluate(args: argparse.Namespace) -> int:
     from dataclasses import asdict, replace
 
@@ -59,6 +45,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         import torch  # noqa: F401
     except ImportError as exc:
         raise BurstError(f"evaluate needs the train extra (pip install '.[train,eval]'): {exc}") from exc
+    from .calibration_data import read_crops
     from .classical_baselines import UnsharpConfig, tune_unsharp
     from .dataset_sources import resolve_sources
     from .eval_set import EvalConfig, build_eval_set
@@ -79,7 +66,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         raise BurstError(f"{models.full.path}: --model needs all three nets (a stage-3 result)")
     unsharp, tuned = UnsharpConfig.default(), None
     if args.tune_data is not None:
-        unsharp, mse = tune_unsharp(_tuning_pairs(args.tune_data))
+        unsharp, mse = tune_unsharp(read_crops(args.tune_data, 48, sharp=True))
         tuned = {"data": str(args.tune_data), "mse": mse}
     t0 = time.perf_counter()
     bursts = build_eval_set(resolve_sources(args.sources), config)

@@ -95,8 +95,6 @@ def add_quantcheck_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_quantcheck(args: argparse.Namespace) -> int:
-    from importlib import resources
-
     from burstdeblur.runtime.atomic_output import write_files_atomically
     from burstdeblur.runtime.errors import BurstError
 
@@ -104,8 +102,7 @@ def _run_quantcheck(args: argparse.Namespace) -> int:
 
     if args.bursts < 1:
         raise BurstError("--bursts must be >= 1")
-    folder = args.models or Path(str(resources.files("burstdeblur.runtime") / "models"))
-    models = ModelSet(folder, args.tile)
+    models = ModelSet(args.models, args.tile)
     report = quantcheck(models, quantcheck_bursts(args.bursts, tile=args.tile))
     print(format_table(report))
     if args.json:

@@ -12,21 +12,17 @@ Inputs are real calibration-style crops (fused image, its map, the SFT's alpha/b
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
+from burstdeblur.runtime.backends import litert_session, onnx_session
+from burstdeblur.runtime.image_quality import psnr
+from burstdeblur.runtime.model_store import ModelEntry
+
 from .export_graphs import GraphSpec
-from .graph_runners import run_onnx, run_tflite
 
 TOLERANCE = {"fp32": 1e-4, "fp16": 5e-3}
 INT8_MIN_PSNR_DB = 30.0
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b) ** 2))
-    return 10 * math.log10(1.0 / max(mse, 1e-12))
 
 
 @torch.no_grad()
@@ -35,10 +31,8 @@ def verify_file(entry: dict, payload: bytes, graph: GraphSpec, sample: tuple[tor
     reference = graph.module(*sample)
     reference = [t.numpy() for t in (reference if isinstance(reference, tuple) else (reference,))]
     arrays = [t.numpy() for t in sample]
-    if entry["format"] == "onnx":
-        got = run_onnx(payload, {s.name: a for s, a in zip(graph.inputs, arrays)})
-    else:
-        got = run_tflite(payload, entry, arrays)
+    open_session = onnx_session if entry["format"] == "onnx" else litert_session
+    got = open_session(ModelEntry.from_json(entry), payload).run(arrays)
     errors = [float(np.max(np.abs(g - r))) for g, r in zip(got, reference)]
     result = {"file": entry["file"], "max_abs_error": max(errors)}
     if entry["precision"] == "int8":
@@ -46,7 +40,7 @@ def verify_file(entry: dict, payload: bytes, graph: GraphSpec, sample: tuple[tor
         others = [(g, r) for g, r, s in zip(got, reference, graph.outputs) if not s.value_range]
         ok = True
         if pictures:
-            result["psnr_vs_torch_db"] = min(_psnr(np.clip(g, 0, 1), np.clip(r, 0, 1)) for g, r in pictures)
+            result["psnr_vs_torch_db"] = min(psnr(np.clip(g, 0, 1), np.clip(r, 0, 1)) for g, r in pictures)
             ok = result["psnr_vs_torch_db"] >= INT8_MIN_PSNR_DB
         if others:
             result["mean_abs_error"] = max(float(np.mean(np.abs(g - r))) for g, r in others)

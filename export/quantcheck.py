@@ -14,20 +14,19 @@ Bounds (from the issue):
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from burstdeblur.runtime.backends import Session, open_session
 from burstdeblur.runtime.blur_map import scale_map
-from burstdeblur.runtime.errors import BurstError
 
 from .dataset_sources import build_scenes, resolve_sources
 from .dataset_writer import DatasetConfig, make_burst, plan_tasks
-from .graph_runners import run_onnx, run_tflite
 from burstdeblur.runtime.image_quality import psnr
+from burstdeblur.runtime.model_store import ModelEntry, ModelStore
 
 DEFAULT_TILE = 256
 BOUNDS = {"int8_drop_db": 0.2, "fp16_drop_db": 0.02, "map_mae": 0.01, "onnx_vs_tflite": 1e-4, "size_ratio": 0.30}
@@ -54,35 +53,25 @@ def quantcheck_bursts(count: int = 8, seed: int = 7, tile: int = DEFAULT_TILE) -
 
 
 class ModelSet:
-    """The files of one export folder, by (graph, format, precision)."""
+    """The files of one export folder at one tile size, opened once each through the runtime's backends
+    (so every file is checked against the manifest's sha256 before it is run)."""
 
-    def __init__(self, folder: Path, tile: int = DEFAULT_TILE):
-        self.folder, self.tile = Path(folder), tile
-        path = self.folder / "manifest.json"
-        if not path.exists():
-            raise BurstError(f"{self.folder}: no manifest.json (make one with `burstdeblur export`)")
-        self.manifest = json.loads(path.read_text())
-        self.entries = {}
-        for e in self.manifest["files"]:
-            if e["format"] == "onnx" or e["tile"] == tile:
-                self.entries[(e["graph"], e["format"], e["precision"])] = e
-        self._payloads: dict[str, bytes] = {}
+    def __init__(self, folder: Path | None = None, tile: int = DEFAULT_TILE):
+        self.store, self.tile = ModelStore(folder), tile
+        self._sessions: dict[tuple[str, str, str], Session] = {}
 
-    def entry(self, graph: str, fmt: str, precision: str) -> dict:
-        key = (graph, fmt, precision)
-        if key not in self.entries:
-            raise BurstError(f"{self.folder}: no {graph} {fmt} {precision} model" +
-                             (f" at tile {self.tile}" if fmt == "tflite" else ""))
-        return self.entries[key]
+    def entry(self, graph: str, fmt: str, precision: str) -> ModelEntry:
+        return self.store.find(graph, fmt, precision, self.tile)
+
+    def file_size(self, graph: str, fmt: str, precision: str) -> int:
+        return (self.store.folder / self.entry(graph, fmt, precision).file).stat().st_size
 
     def run(self, graph: str, fmt: str, precision: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        e = self.entry(graph, fmt, precision)
-        if e["file"] not in self._payloads:
-            self._payloads[e["file"]] = (self.folder / e["file"]).read_bytes()
-        payload = self._payloads[e["file"]]
-        if fmt == "onnx":
-            return run_onnx(payload, {spec["name"]: x for spec, x in zip(e["inputs"], inputs)})
-        return run_tflite(payload, e, inputs)
+        key = (graph, fmt, precision)
+        if key not in self._sessions:
+            backend = "onnx" if fmt == "onnx" else "litert"
+            self._sessions[key] = open_session(self.store, graph, backend, precision, self.tile, threads=2)
+        return self._sessions[key].run(inputs)
 
 
 def _to_image(x: np.ndarray) -> np.ndarray:
@@ -130,7 +119,7 @@ def quantcheck(models: ModelSet, bursts: list[QuantBurst]) -> dict:
                  "bound": BOUNDS["onnx_vs_tflite"], "ok": onnx_vs_tflite <= BOUNDS["onnx_vs_tflite"]})
     for graph in ("perception", "sft", "deblur", "single"):
         for fmt in ("tflite", "onnx"):
-            ratio = models.entry(graph, fmt, "int8")["bytes"] / models.entry(graph, fmt, "fp32")["bytes"]
+            ratio = models.file_size(graph, fmt, "int8") / models.file_size(graph, fmt, "fp32")
             rows.append({"check": f"{graph} {fmt} int8 size / fp32 size", "value": ratio,
                          "bound": BOUNDS["size_ratio"], "ok": ratio <= BOUNDS["size_ratio"]})
     return {"bursts": len(bursts), "tile": models.tile, "rows": rows, "ok": all(r["ok"] for r in rows)}

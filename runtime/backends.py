@@ -35,7 +35,11 @@ ORT_PROVIDERS = {"cpu": "CPUExecutionProvider", "xnnpack": "XnnpackExecutionProv
 
 
 def import_litert():
-    """(Interpreter, load_delegate, module name): ai-edge-litert, else tflite-runtime, else TensorFlow."""
+    """(Interpreter, load_delegate, module name): ai-edge-litert, else tflite-runtime.
+
+    TensorFlow's own tf.lite is deliberately not a fallback: the runtime never imports a training
+    framework, so it installs and runs alone on a board.
+    """
     try:
         from ai_edge_litert.interpreter import Interpreter, load_delegate
         return Interpreter, load_delegate, "ai_edge_litert"
@@ -44,11 +48,6 @@ def import_litert():
     try:
         from tflite_runtime.interpreter import Interpreter, load_delegate
         return Interpreter, load_delegate, "tflite_runtime"
-    except ImportError:
-        pass
-    try:
-        import tensorflow as tf
-        return tf.lite.Interpreter, tf.lite.experimental.load_delegate, "tensorflow.lite"
     except ImportError as exc:
         raise BurstError("no LiteRT interpreter: pip install 'burstdeblur[litert]' (ai-edge-litert)") from exc
 
@@ -86,8 +85,12 @@ def _dequantize(y: np.ndarray, q: dict) -> np.ndarray:
 
 
 def open_litert(store: ModelStore, entry: ModelEntry, threads: int = 2, delegate: str | None = None) -> Session:
+    return litert_session(entry, store.read(entry), threads, delegate)
+
+
+def litert_session(entry: ModelEntry, payload: bytes, threads: int = 2, delegate: str | None = None) -> Session:
+    """A session over model bytes already checked (or just made, as by the exporter)."""
     Interpreter, load_delegate, module = import_litert()
-    payload = store.read(entry)
     device, fallback, delegates = f"cpu/xnnpack ({module}, {threads} threads)", None, []
     if delegate not in (None, "xnnpack", "cpu"):
         library = LITERT_DELEGATES.get(delegate, delegate)
@@ -190,11 +193,15 @@ def _check_litert(entry: ModelEntry, inputs: dict, outputs: dict) -> None:
 
 
 def open_onnx(store: ModelStore, entry: ModelEntry, threads: int = 2, provider: str | None = None) -> Session:
+    return onnx_session(entry, store.read(entry), threads, provider)
+
+
+def onnx_session(entry: ModelEntry, payload: bytes, threads: int = 2, provider: str | None = None) -> Session:
+    """A session over model bytes already checked (or just made, as by the exporter)."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
         raise BurstError("ONNX Runtime is not installed: pip install 'burstdeblur[onnx]'") from exc
-    payload = store.read(entry)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

@@ -42,18 +42,23 @@ class ModelRunner(context: Context) : AutoCloseable {
         return FileInputStream(fd.fileDescriptor).channel.map(FileChannel.MapMode.READ_ONLY, fd.startOffset, fd.declaredLength)
     }
 
-    /** (scale, zero point) of a tensor from the manifest entry of a file. */
-    private fun quant(file: String, kind: String, index: Int): Pair<Float, Int> {
+    /** (scale, zero point) of every int8 tensor, by "file/inputs/0", read from the manifest once. */
+    private val quantization: Map<String, Pair<Float, Int>> = buildMap {
         val files = manifest.getJSONArray("files")
         for (i in 0 until files.length()) {
             val e = files.getJSONObject(i)
-            if (e.getString("file") == file) {
-                val q = e.getJSONArray(kind).getJSONObject(index).getJSONObject("quantization")
-                return q.getDouble("scale").toFloat() to q.getInt("zero_point")
+            for (kind in listOf("inputs", "outputs")) {
+                val specs = e.getJSONArray(kind)
+                for (k in 0 until specs.length()) {
+                    val q = specs.getJSONObject(k).optJSONObject("quantization") ?: continue
+                    put("${e.getString("file")}/$kind/$k", q.getDouble("scale").toFloat() to q.getInt("zero_point"))
+                }
             }
         }
-        error("$file is not in the manifest")
     }
+
+    private fun quant(file: String, kind: String, index: Int): Pair<Float, Int> =
+        quantization["$file/$kind/$index"] ?: error("$file $kind $index has no int8 quantization in the manifest")
 
     class Result(val fused: IntArray, val blurRaw: FloatArray, val deblurred: IntArray, val millis: Map<String, Long>)
 
