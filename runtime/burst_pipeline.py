@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -225,6 +225,12 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
 
     t0 = time.perf_counter()
     fusion = fuse_and_blur_map(frames, weights, map_mode=options.map_mode, valid=valid, threads=options.threads)
+    if scheme == "robust":
+        # The map: formula (1) over the aligned frames with the sharpness weights, without the robustness
+        # term, so local motion and misalignment the merge left out still show (robust_merge.py).
+        blur = fuse_and_blur_map(frames, merged.map_weights, map_mode=options.map_mode,
+                                 threads=options.threads).blur_raw
+        fusion = replace(fusion, blur_raw=blur)
     timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
 
     n_kept = len(kept)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import sys
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,8 @@ from tqdm import tqdm
 from .atomic_output import write_files_atomically
 from .burst_input import VIDEO_EXTENSIONS, load_burst
 from .burst_pipeline import FuseOptions
+from .fuse_command import add_alignment_options
+from .registration import RegistrationConfig
 from .demo_burst import make_demo_burst_and_reference
 from .errors import BurstError
 from .heatmap import render_heatmap
@@ -45,8 +48,7 @@ def add_deblur_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--start", type=int, default=0, help="video/folder: first frame of the burst")
     p.add_argument("--n", type=int, default=None, help="video/folder: frames in the burst (default: all / 3)")
-    p.add_argument("--align", choices=("off", "homography"), default="off",
-                   help="register frames before fusing (default off: the nets are trained on unaligned fusion)")
+    add_alignment_options(p)
     _add_inference_options(p)
     p.set_defaults(run=run_deblur)
 
@@ -91,7 +93,11 @@ def run_deblur(args: argparse.Namespace) -> int:
     elif source.is_dir() or source.suffix.lower() in VIDEO_EXTENSIONS:
         n = args.n if args.n is not None or source.is_dir() else 3
         burst = load_burst(source, args.start, n)
-        result = deblurrer.burst(burst, FuseOptions(align=args.align != "off"), _progress("deblur"))
+        fuse = FuseOptions(align=args.align, reference=args.reference,
+                           registration=RegistrationConfig(on_fail=args.on_fail))
+        result = deblurrer.burst(burst, fuse, _progress("deblur"))
+        for line in result.burst.warnings:
+            print(f"warning: {line}", file=sys.stderr)
     else:
         raise BurstError(f"{source}: not an image ({', '.join(IMAGE_EXTENSIONS)}), video or folder")
     files = {"deblurred.png": encode_png(result.deblurred), "blur_heatmap.png": encode_png(render_heatmap(result.blur_map)[0])}
@@ -128,18 +134,24 @@ def run_demo(args: argparse.Namespace) -> int:
         burst, reference = load_burst(Path(args.clip), args.start, args.n), None
         label = f"{args.clip} frames {args.start}-{args.start + args.n - 1}"
     else:
-        burst, reference = make_demo_burst_and_reference(seed=args.seed)
+        burst, reference = make_demo_burst_and_reference(seed=args.seed, pose_frame=8 // 2)
         label = f"built-in burst ({burst.source})"
-    burst_result = deblurrer.burst(burst, FuseOptions(align=False), _progress("burst path"))
-    single = deblurrer.single_image(burst_result.fused, _progress("single-image path"))
+    # The burst path aligns to the middle frame here so that the built-in burst's sharp reference (the
+    # still at that frame's pose) is in the same geometry; the single-image path gets that frame alone,
+    # as a camera without a burst would have it.
+    middle = burst.n // 2
+    burst_result = deblurrer.burst(burst, FuseOptions(reference="middle"), _progress("burst path"))
+    single = deblurrer.single_image(burst.frames[middle], _progress("single-image path"))
     vmax = float(np.percentile(burst_result.blur_map, 99.5)) or 1.0
     psnr = {}
     if reference is not None:
-        psnr = {"fused": psnr_db(burst_result.fused, reference),
+        psnr = {"middle_frame": psnr_db(burst.frames[middle], reference),
+                "merged": psnr_db(burst_result.fused, reference),
                 "burst_path": psnr_db(burst_result.deblurred, reference),
                 "single_image_path": psnr_db(single.deblurred, reference)}
     fmt = (lambda k: f" {psnr[k]:.2f} dB") if psnr else (lambda k: "")
-    cells = [(burst_result.fused, "fused input" + fmt("fused")),
+    cells = [(burst.frames[middle], "middle frame" + fmt("middle_frame")),
+             (burst_result.fused, "aligned merge" + fmt("merged")),
              (render_heatmap(burst_result.blur_map, vmax)[0], "blur-degree map"),
              (burst_result.deblurred, "burst path" + fmt("burst_path")),
              (render_heatmap(single.blur_map, vmax)[0], "perception map"),

@@ -34,9 +34,11 @@ def make_demo_burst(n: int = 8, seed: int = 0, image: str = "coffee.png", subfra
 
 
 def make_demo_burst_and_reference(n: int = 8, seed: int = 0, image: str = "coffee.png", subframes: int = 4,
-                                  noise_sigma: float = 1.0) -> tuple[Burst, np.ndarray]:
+                                  noise_sigma: float = 1.0, pose_frame: int | None = None) -> tuple[Burst, np.ndarray]:
     """The burst and its sharp reference: the still, noise-free view at the mean camera pose and mean time,
-    which is where averaging the unaligned frames centres the blur (as the datasets' mean-pose label)."""
+    which is where averaging the unaligned frames centres the blur (as the datasets' mean-pose label).
+    With ``pose_frame`` k, the mean pose and time of frame k's exposure instead: where an aligned merge with
+    k as its reference frame puts the picture."""
     rng = np.random.default_rng(seed)
     scene = shipped_image(image).astype(np.float32)  # [H, W, 3]
     h, w, _ = scene.shape
@@ -51,6 +53,7 @@ def make_demo_burst_and_reference(n: int = 8, seed: int = 0, image: str = "coffe
     frames = np.empty((n, h, w, 3), np.uint8)
     t_mid = (n - 1) / 2
     mean_cam = np.zeros((2, 3))
+    frame_cam = np.zeros((2, 3))
     for k in range(n):
         acc = np.zeros((h, w, 3), np.float32)
         for j in range(subframes):
@@ -64,10 +67,15 @@ def make_demo_burst_and_reference(n: int = 8, seed: int = 0, image: str = "coffe
             cam = cv2.getRotationMatrix2D((w / 2, h / 2), spin * t, 1.0 + zoom * t)
             cam[:, 2] += shift
             mean_cam += cam / (n * subframes)  # the affine maps are linear in their parameters
+            if k == pose_frame:
+                frame_cam += cam / subframes
             acc += cv2.warpAffine(composite, cam, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         frame = acc / subframes + rng.normal(0, noise_sigma, acc.shape).astype(np.float32)
         frames[k] = np.clip(np.rint(frame), 0, 255).astype(np.uint8)  # sensor saturation, as a camera would
     t_mean = (subframes - 1) / (2 * subframes) - t_mid + (n - 1) / 2  # mean of k + j / subframes - t_mid
+    if pose_frame is not None:
+        t_mean = pose_frame + (subframes - 1) / (2 * subframes) - t_mid
+        mean_cam = frame_cam
     pos = centre + obj_velocity * t_mean
     disc = np.clip(radius + 0.5 - np.hypot(xx - pos[0], yy - pos[1]), 0, 1)[..., None]
     moved = cv2.warpAffine(scene, np.float32([[1, 0, obj_velocity[0] * t_mean], [0, 1, obj_velocity[1] * t_mean]]),

@@ -158,7 +158,7 @@ def align_burst(frames: np.ndarray, max_value: float, reference: int, config: Al
         warped = _warp(small, glob) if model == "homography" else small
         residual = dis.calc(ref_small, warped, None)  # [fh, fw, 2]
         if model == "homography":
-            polish = _fit_homography(points, residual, config.ransac_px)
+            polish = _track_homography(ref_small, warped, points, config.ransac_px)
             if polish is not None:
                 glob = glob @ polish
                 residual = residual - (_apply(polish, grid_small) - grid_small)
@@ -178,7 +178,7 @@ def align_burst(frames: np.ndarray, max_value: float, reference: int, config: Al
         disp = cv2.resize(disp_small, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(1.0 / config.flow_scale)
         map_xy = full_grid + disp  # [H, W, 2] frame px for each reference px
         m1, m2 = cv2.convertMaps(map_xy, None, cv2.CV_16SC2)
-        out = cv2.remap(frames[i], m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out = cv2.remap(frames[i], m1, m2, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         aligned[i] = out.reshape(frames.shape[1:])
         mx, my = map_xy[..., 0], map_xy[..., 1]
         valid[i] = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
@@ -242,6 +242,25 @@ def _fit_homography(points: np.ndarray, flow: np.ndarray, ransac_px: float) -> n
     # Least-squares polish on all inliers: RANSAC's minimal sets are noisy, the many inliers average it out.
     polished, _ = cv2.findHomography(points[inl], dst[inl], 0)
     return polished if polished is not None and np.all(np.isfinite(polished)) else hom
+
+
+def _track_homography(ref: np.ndarray, frame: np.ndarray, points: np.ndarray, ransac_px: float) -> np.ndarray | None:
+    """Homography fitted to pyramidal Lucas-Kanade tracks of ``points``: sub-pixel precise where the
+    residual motion is small (DIS's patches stop at a coarser scale)."""
+    if points.shape[0] < 8:
+        return None
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(ref, frame, points.reshape(-1, 1, 2), None, winSize=(15, 15),
+                                                maxLevel=2)
+    ok = status.ravel() == 1
+    if ok.sum() < 8:
+        return None
+    src, dst = points[ok], moved.reshape(-1, 2)[ok]
+    hom, mask = cv2.findHomography(src, dst, cv2.RANSAC, ransac_px, maxIters=500, confidence=0.995)
+    if hom is None or mask is None or mask.sum() < 8:
+        return None
+    inl = mask.ravel().astype(bool)
+    polished, _ = cv2.findHomography(src[inl], dst[inl], 0)
+    return polished if polished is not None and np.all(np.isfinite(polished)) else None
 
 
 def _apply(hom: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ import argparse
 import io
 import json
 import platform
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,24 +17,51 @@ from .atomic_output import write_files_atomically
 from .blur_calibration import BlurCalibration, calibrate, choose_window
 from .blur_map import MAP_RANGES, PNG16_MAX, full_scale_std, to_png16
 from .burst_input import Burst, default_reference, load_burst
-from .burst_pipeline import BurstResult, FuseOptions, process_burst
+from .burst_pipeline import ALIGN_MODES, BurstResult, FuseOptions, process_burst
 from .demo_burst import make_demo_burst
 from .errors import BurstError
 from .fusion import MAP_MODES
 from .heatmap import render_heatmap
 from .image_io import encode_png
+from .reference_frame import REFERENCE_CHOICES
 from .registration import ON_FAIL, RegistrationConfig, register_burst
 from .weights import SCHEMES
 
 
+WEIGHT_CHOICES = ("auto", "robust", *SCHEMES)
+
+
 def parse_weights(text: str) -> str | tuple[float, ...]:
-    if text in SCHEMES:
+    if text in WEIGHT_CHOICES:
         return text
     try:
         return tuple(float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a scheme ({', '.join(SCHEMES)}) nor comma-separated numbers") from None
+            f"{text!r} is neither a scheme ({', '.join(WEIGHT_CHOICES)}) nor comma-separated numbers") from None
+
+
+def parse_reference(text: str) -> str | int:
+    if text in REFERENCE_CHOICES:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not sharpest, middle or a frame index") from None
+
+
+def add_alignment_options(p: argparse.ArgumentParser) -> None:
+    """--align, --reference and --on-fail, shared by every command that takes a burst."""
+    p.add_argument("--align", choices=ALIGN_MODES, default="dense",
+                   help="dense (default): global warp or none, whichever explains the picture, refined by optical "
+                        "flow; frames or regions that do not align get no weight. homography: ORB + ECC per frame. "
+                        "off: fuse as shot (the patent's unaligned fusion, used to make training data)")
+    p.add_argument("--reference", type=parse_reference, default=None,
+                   help="frame the others are aligned to: sharpest (default when aligned), middle (default with "
+                        "--align off) or a frame index in the window")
+    p.add_argument("--on-fail", choices=ON_FAIL, default="error",
+                   help="--align homography only: a frame that cannot be registered stops the run (error) or "
+                        "is dropped with a warning (skip); dense alignment never stops")
 
 
 def add_fuse_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,14 +73,13 @@ def add_fuse_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", default="burstdeblur_fuse", help="output folder (default: %(default)s)")
     p.add_argument("--start", type=int, default=0, help="first frame of the window (default: 0)")
     p.add_argument("--n", type=int, help="frames to fuse (default: all in a folder, 5 from a video)")
-    p.add_argument("--weights", type=parse_weights, default="equal",
-                   help=f"{' | '.join(SCHEMES)} | comma-separated per-frame numbers (default: equal)")
-    p.add_argument("--align", choices=("homography", "off"), default="homography",
-                   help="register frames to the reference first (default: homography)")
-    p.add_argument("--on-fail", choices=ON_FAIL, default="error",
-                   help="a frame that cannot be registered: stop with an error, or skip it with a warning")
-    p.add_argument("--reference", type=int, help="reference frame index in the window (default: middle)")
-    p.add_argument("--map-mode", choices=MAP_MODES, default="channel-mean")
+    p.add_argument("--weights", type=parse_weights, default="auto",
+                   help=f"{' | '.join(WEIGHT_CHOICES)} | comma-separated per-frame numbers (default: auto = robust, "
+                        "sharpness-aware per-pixel weights when aligned, equal weights with --align off)")
+    add_alignment_options(p)
+    p.add_argument("--map-mode", choices=MAP_MODES, default="channel-mean",
+                   help="how colour frames give one map: per-channel std averaged (channel-mean, default), "
+                        "BT.601-weighted (channel-luma), or the std of the luma (gray)")
     p.add_argument("--range", dest="map_range", choices=MAP_RANGES, default="unit",
                    help="range of blur_degree.npy and the JSON figures: unit = 0-1 of full scale "
                         "(half the sample range), percent = 0-100, raw = sample units (default: unit)")
@@ -72,12 +99,13 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, default=Path("blur_calibration.json"))
     p.add_argument("--n-max", type=int, default=8)
     p.add_argument("--start", type=int, default=0)
-    p.add_argument("--align", choices=("homography", "off"), default="homography")
+    p.add_argument("--align", choices=("homography", "off"), default="homography",
+                   help="register every frame to the middle one before measuring windows (default: homography)")
     p.set_defaults(run=run_calibrate)
 
 
 def _options(args: argparse.Namespace) -> FuseOptions:
-    return FuseOptions(weights=args.weights, align=args.align != "off", reference=args.reference,
+    return FuseOptions(weights=args.weights, align=args.align, reference=args.reference,
                        map_mode=args.map_mode, map_range=args.map_range,
                        registration=replace(RegistrationConfig.default(), on_fail=args.on_fail),
                        threads=args.threads)
@@ -114,7 +142,7 @@ def run_fuse(args: argparse.Namespace) -> int:
         burst = _load(args, args.n)
     load_ms = (time.perf_counter() - t0) * 1e3
     options = _options(args)
-    if options.reference is not None and not 0 <= options.reference < burst.n:
+    if isinstance(options.reference, int) and not 0 <= options.reference < burst.n:
         raise BurstError(f"--reference {options.reference} is outside 0..{burst.n - 1}")
     result = process_burst(burst, options)
     files, summary = _outputs(burst, result, args.heatmap_max)
@@ -126,6 +154,8 @@ def run_fuse(args: argparse.Namespace) -> int:
     summary["outputs"] = sorted([*files, "summary.json"])
     files["summary.json"] = json.dumps(summary, indent=2).encode()
     write_files_atomically(args.out, files)
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     print(f"fused {result.fused.shape[1]}x{result.fused.shape[0]} from n={len(result.frames_used)} frames; "
           f"global blur {result.global_blur_unit:.4f} (unit); wrote {len(files)} files to {args.out}")
     return 0

@@ -16,6 +16,10 @@
   ``sharp_power``. Ratios above ``sharp_deadzone`` count as 1, so frames that
   are equally sharp (a tripod) get equal weights instead of noise-driven ones.
 
+The blur-degree map is the weighted standard deviation over the aligned frames with the sharpness
+weights alone (``map_weights``): where the merge had to fall back to fewer frames (local motion,
+residual misalignment) the map stays high, which is the blur left in the merged image for the nets.
+
 A frame whose robust weight is below 0.5 on more than ``1 - min_area`` of the
 picture is dropped (it did not align or shows another scene); the report says
 which frames were dropped and how much area each frame contributed.
@@ -60,6 +64,7 @@ class MergeConfig:
 @dataclass(frozen=True)
 class MergeWeights:
     weights: np.ndarray  # [n, H, W] float32, not normalised; 0 where a frame is not used
+    map_weights: np.ndarray  # [n, H, W] float32: sharpness x coverage of the used frames (no robustness)
     used: tuple[bool, ...]  # per frame: contributes at all
     agree_fraction: tuple[float, ...]  # per frame: share of its covered pixels with robust weight >= 0.5
     mean_weight: tuple[float, ...]  # per frame: mean normalised weight over the picture
@@ -111,12 +116,13 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
     # Sobel (ksize 3) of white noise of std s has energy 2 * 32 s^2 (each kernel has squared norm 32):
     # flat areas, where noise is all the gradient there is, get ratios near 1 and so equal weights.
     noise_energy = 64.0 * (sigma8 * config.sharp_scale) ** 2
-    e = np.stack(energy) + 2.0 * noise_energy + 1e-3  # [n, h', w']
+    e = np.stack(energy) + 8.0 * noise_energy + 1e-3  # [n, h', w']
     ratio = e / e.max(axis=0, keepdims=True)
     sharp = np.minimum(ratio / config.sharp_deadzone, 1.0) ** config.sharp_power if config.sharp_power else \
         np.ones_like(ratio)
     sharp = np.maximum(sharp, 1e-3)  # never exactly 0: the reference must keep a positive weight everywhere
     weights = np.empty((n, h, w), np.float32)
+    map_weights = np.empty((n, h, w), np.float32)
     agree = []
     for i in range(n):
         if i == reference:
@@ -129,11 +135,14 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
         robust *= valid[i]
         cover = valid[i].sum()
         agree.append(float((robust >= 0.5).sum() / cover) if cover else 0.0)
-        weights[i] = robust * _up(sharp[i].astype(np.float32), h, w)
+        s_up = _up(sharp[i].astype(np.float32), h, w)
+        weights[i] = robust * s_up
+        map_weights[i] = s_up * valid[i]
     used = [True if i == reference else agree[i] >= config.min_area for i in range(n)]
     for i in range(n):
         if not used[i]:
             weights[i] = 0
+            map_weights[i] = 0
     total = weights.sum(axis=0)
     mean_w = [float(np.mean(weights[i] / np.maximum(total, 1e-12))) for i in range(n)]
-    return MergeWeights(weights, tuple(used), tuple(agree), tuple(mean_w), float(sigma8))
+    return MergeWeights(weights, map_weights, tuple(used), tuple(agree), tuple(mean_w), float(sigma8))

@@ -19,6 +19,34 @@ def rng():
     return np.random.default_rng(1234)
 
 
+NATIVE_RETRIES = 3
+
+
+def run_export_isolated(args: list[str]) -> int:
+    """``burstdeblur export ...`` in a child process, retried when the child dies natively.
+
+    litert-torch's TFLite conversion aborts the whole process now and then (``Fatal Python error:
+    Aborted`` in jax_bridge, about 1 run in 8 here; see shared toolchain notes). In a child the abort
+    costs one retry instead of the whole pytest session. Exit statuses of the command itself (0, 1, 2)
+    are returned as they are.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    out = Path(args[args.index("--out") + 1]) if "--out" in args else None
+    for _ in range(NATIVE_RETRIES):
+        done = subprocess.run([sys.executable, "-m", "burstdeblur", *args], capture_output=True, text=True)
+        if done.returncode in (0, 1, 2):
+            return done.returncode
+        # Killed by a signal (negative code) or a fatal abort: remove what the dead run left, try again.
+        if out is not None and out.exists() and not any(p.name == "manifest.json" for p in out.iterdir()):
+            shutil.rmtree(out)
+        for stale in (out.parent.glob(f".{out.name}*") if out is not None else ()):
+            shutil.rmtree(stale, ignore_errors=True)
+    raise AssertionError(f"export died natively {NATIVE_RETRIES} times; last stderr:\n{done.stderr[-2000:]}")
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """A tiny three-net model trained a few steps on CC0 crops, exported at tiles 64 and 32 (about 1.5 min).
@@ -36,5 +64,5 @@ def tiny_models(tmp_path_factory):
     train(TrainConfig.tiny(3), data, root / "s3")
     args = ["export", "--weights", str(root / "s3" / "weights.safetensors"), "--tiles", "64", "32",
             "--calibration-samples", "4", "--calibration-data", str(data)]
-    assert main([*args, "--out", str(root / "m1")]) == 0
+    assert run_export_isolated([*args, "--out", str(root / "m1")]) == 0
     return root, args

@@ -23,7 +23,7 @@ def test_fuse_default_builtin_burst(tmp_path):
     assert names == ["blur_degree.npy", "blur_degree.png", "blur_heatmap.png", "coverage.png", "fused.png", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n"] == 8
-    assert all(f["accepted"] for f in summary["alignment"]["frames"])
+    assert summary["alignment"]["mode"] == "dense" and all(f["used"] for f in summary["merge"]["frames"])
     unit = np.load(out / "blur_degree.npy")
     png = cv2.imread(str(out / "blur_degree.png"), cv2.IMREAD_UNCHANGED)
     fused = cv2.imread(str(out / "fused.png"))
@@ -33,7 +33,8 @@ def test_fuse_default_builtin_burst(tmp_path):
     assert abs(summary["global_blur_unit"] - summary["global_blur"]) < 1e-12
     # the moving disc (left-centre) is blurrier than the static scene after alignment
     h, w = unit.shape
-    assert unit[int(h * 0.6):int(h * 0.7), int(w * 0.25):int(w * 0.35)].mean() > 4 * np.median(unit)
+    # (the dense flow aligns part of the disc, so less than before the robust merge, still clearly above)
+    assert unit[int(h * 0.6):int(h * 0.7), int(w * 0.25):int(w * 0.35)].mean() > 3 * np.median(unit)
 
 
 def test_fuse_folder_with_options_matches_api(tmp_path, demo_burst):

@@ -142,7 +142,7 @@ def test_evaluate_cli_tiny(trained, tmp_path):
     out = tmp_path / "report"
     args = ["evaluate", "--tiny", "--sources", "builtin", "--model", str(trained / "s3" / "weights.safetensors"),
             "--no-map-model", "none", "--stage2-model", "none", "--peer-model", str(trained / "peer" / "weights.safetensors"),
-            "--no-blur-detector", "--out", str(out)]
+            "--no-blur-detector", "--independent", "3", "--out", str(out)]
     assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
     bursts = build_eval_set(resolve_sources(["builtin"]), EvalConfig.tiny())
@@ -153,7 +153,10 @@ def test_evaluate_cli_tiny(trained, tmp_path):
     assert (out / "examples.png").stat().st_size > 0
     # A non-empty output folder is refused and left as it was.
     assert main(args) == 2
-    assert sorted(p.name for p in out.iterdir()) == ["examples.png", "per_image.csv", "report.json", "summary.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["examples.png", "independent.csv", "independent.md",
+                                                     "per_image.csv", "report.json", "summary.md"]
+    independent = list(csv.DictReader((out / "independent.csv").open()))
+    assert len(independent) == 3 and {"middle", "fba", "merge", "burst_path"} <= set(independent[0])
 
 
 def test_evaluate_refuses_a_model_without_all_three_nets(trained, tmp_path):

@@ -6,6 +6,8 @@ import json
 import numpy as np
 import pytest
 
+from conftest import run_export_isolated
+
 pytest.importorskip("litert_torch")
 pytest.importorskip("onnxruntime")
 
@@ -61,7 +63,7 @@ def test_onnx_graphs_take_any_size(exported):
 
 def test_export_is_bit_for_bit_reproducible(exported):
     root, args = exported
-    assert main([*args, "--no-verify", "--out", str(root / "m2")]) == 0
+    assert run_export_isolated([*args, "--no-verify", "--out", str(root / "m2")]) == 0
     first = {e["file"]: e["sha256"] for e in json.loads((root / "m1" / "manifest.json").read_text())["files"]}
     second = {e["file"]: e["sha256"] for e in json.loads((root / "m2" / "manifest.json").read_text())["files"]}
     assert first == second

@@ -122,7 +122,8 @@ def test_deblur_and_demo_commands(models, tmp_path, capsys):
     demo = tmp_path / "demo"
     assert main(["demo", "-o", str(demo), "--models", str(models), "--tile", "64"]) == 0
     assert sorted(p.name for p in demo.iterdir()) == ["demo.png", "index.html", "report.json"]
-    assert set(json.loads((demo / "report.json").read_text())["psnr_db"]) == {"fused", "burst_path", "single_image_path"}
+    assert set(json.loads((demo / "report.json").read_text())["psnr_db"]) == {"middle_frame", "merged", "burst_path",
+                                                                         "single_image_path"}
 
 
 def test_delegate_failing_at_run_time_falls_back_to_cpu(models):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_export_isolated
+
 from burstdeblur.main import main
 
 ROOT = Path(__file__).parents[1]
@@ -30,7 +32,7 @@ def test_quantcheck_bounds_hold_on_the_shipped_models(capsys):
 @pytest.mark.slow
 def test_shipped_exports_regenerate_bit_for_bit(tmp_path):
     pytest.importorskip("litert_torch")
-    assert main(["export", "--out", str(tmp_path / "models"), "--no-verify"]) == 0
+    assert run_export_isolated(["export", "--out", str(tmp_path / "models"), "--no-verify"]) == 0
     shipped = {e["file"]: e["sha256"] for e in json.loads((MODELS / "manifest.json").read_text())["files"]}
     again = {e["file"]: e["sha256"] for e in json.loads((tmp_path / "models" / "manifest.json").read_text())["files"]}
     assert again == shipped

@@ -1,0 +1,155 @@
+"""The burst path's alignment and robust merge: a static scene is never warped, ghosts are left out,
+known shifts are recovered, frames that cannot align are dropped (never refused), the map is formula (1)
+over the aligned frames, FBA behaves as its closed form says, and reruns are bit-identical."""
+import cv2
+import numpy as np
+import pytest
+
+from burstdeblur.main import main
+from burstdeblur.runtime import FuseOptions, from_array, process_burst
+from burstdeblur.runtime.demo_burst import shipped_image
+from burstdeblur.runtime.dense_align import align_burst, luma8
+from burstdeblur.runtime.fourier_burst import fourier_burst_accumulation
+from burstdeblur.runtime.reference_frame import choose_reference
+from burstdeblur.runtime.robust_merge import merge_weights, noise_sigma
+from reference import reference_fusion
+
+
+def _noisy(image: np.ndarray, rng, sigma: float) -> np.ndarray:
+    return np.clip(np.rint(image + rng.normal(0, sigma, image.shape)), 0, 255).astype(np.uint8)
+
+
+def _static_burst_with_object(rng, n=6, sigma=1.5):
+    """Tripod: a smooth background (a strongly blurred photo), one textured disc moving 12 px per frame."""
+    photo = shipped_image("coffee.png").astype(np.float64)
+    background = cv2.GaussianBlur(photo, (0, 0), 6)
+    h, w = background.shape[:2]
+    texture = cv2.resize(shipped_image("chelsea.png"), (w, h)).astype(np.float64)
+    yy, xx = np.mgrid[0:h, 0:w]
+    frames, masks = [], []
+    for k in range(n):
+        cx, cy = 150 + 12 * k, 200
+        disc = (np.hypot(xx - cx, yy - cy) < 45)[..., None]
+        frames.append(_noisy(np.where(disc, texture, background), rng, sigma))
+        masks.append(disc[..., 0])
+    return np.stack(frames), np.stack(masks)
+
+
+def test_static_background_is_never_warped_and_the_object_leaves_no_ghost():
+    rng = np.random.default_rng(5)
+    frames, masks = _static_burst_with_object(rng)
+    result = process_burst(from_array(frames))
+    assert all(r.global_model in ("identity", "reference") for r in result.registrations)
+    ref = result.reference
+    # Background: pixels no frame's object ever touched (with a 12 px margin for the flow's reach).
+    # (24 px: the reach of the local-flow and robustness windows around the moving object)
+    touched = cv2.dilate(masks.any(axis=0).astype(np.uint8), np.ones((49, 49), np.uint8)) > 0
+    plain = frames.astype(np.float64).mean(axis=0)
+    diff = np.abs(result.fused.astype(np.float64) - plain)[~touched]
+    assert diff.max() <= 1.0, diff.max()
+    # No ghost: where the object is in the reference, the result is the reference's object (within noise),
+    # and where only other frames had it, no trace of its texture.
+    obj = cv2.erode(masks[ref].astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert np.abs(result.fused.astype(np.float64) - frames[ref])[obj].mean() < 3.0
+    others = masks.any(axis=0) & ~cv2.dilate(masks[ref].astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    background = cv2.GaussianBlur(shipped_image("coffee.png").astype(np.float64), (0, 0), 6)
+    assert np.abs(result.fused.astype(np.float64) - background)[others].mean() < 3.0
+
+
+def test_a_known_global_shift_is_recovered():
+    rng = np.random.default_rng(2)
+    photo = shipped_image("coffee.png").astype(np.float64)
+    shifts = [(0, 0), (3, -2), (-5, 4), (7, 1)]
+    frames = np.stack([_noisy(photo[10 + dy:370 + dy, 10 + dx:570 + dx], rng, 1.0) for dy, dx in shifts])
+    aligned = align_burst(frames, 255.0, 0)
+    for k, (dy, dx) in enumerate(shifts[1:], start=1):
+        hom = np.array(aligned.records[k].homography)
+        assert aligned.records[k].global_model == "homography"
+        # reference -> frame: frame k is cut (dx, dy) further, so a reference pixel x lies at x - shift there.
+        # Checked at the centre and the corners (a homography's own translation is its value at the origin).
+        for x, y in ((280, 180), (20, 20), (540, 340)):
+            mx, my = cv2.perspectiveTransform(np.float64([[[x, y]]]), hom)[0, 0]
+            assert mx - x == pytest.approx(-dx, abs=0.2) and my - y == pytest.approx(-dy, abs=0.2), (k, x, y)
+        inner = (slice(20, -20), slice(20, -20))
+        err = np.abs(aligned.frames[k].astype(float) - frames[0])[inner].mean()
+        assert err < 2.5, (k, err)  # noise of two frames (sigma 1) plus interpolation
+
+
+def test_frames_that_cannot_align_are_dropped_with_a_warning_not_refused(demo_burst):
+    frames = demo_burst.frames.copy()
+    frames[1] = 0  # all black
+    frames[4] = np.random.default_rng(0).integers(0, 256, frames[4].shape, dtype=np.uint8)  # pure noise
+    result = process_burst(from_array(frames))
+    used = {r["index"]: r["used"] for r in result.frame_report}
+    assert not used[1] and not used[4] and sum(used.values()) == len(frames) - 2
+    assert result.reference not in (1, 4)
+    assert any("dropped 2 frame(s)" in w for w in result.warnings)
+    # Nothing aligns with the reference: the result is the reference frame itself, and the report says so.
+    junk = np.random.default_rng(1).integers(0, 256, frames.shape, dtype=np.uint8)
+    junk[2] = frames[0]
+    alone = process_burst(from_array(junk), FuseOptions(reference=2))
+    assert np.array_equal(alone.fused, junk[2])
+    assert any("result is that frame alone" in w for w in alone.warnings)
+
+
+def test_merge_and_map_are_formula_one_with_the_merge_weights(demo_burst):
+    result = process_burst(demo_burst)
+    frames = demo_burst.frames
+    aligned = align_burst(frames, 255.0, result.reference, noise_sigma8=noise_sigma(
+        luma8(frames[result.reference], 255.0).astype(np.float32)))
+    lumas = np.stack([luma8(f, 255.0).astype(np.float32) for f in aligned.frames])
+    weights = merge_weights(lumas, aligned.valid, result.reference)
+    mean, _ = reference_fusion(aligned.frames, weights.weights)
+    _, blur = reference_fusion(aligned.frames, weights.map_weights)
+    assert np.abs(result.fused.astype(np.float64) - mean).max() <= 0.5 + 1e-3
+    assert np.abs(result.blur_raw - blur).max() <= 1e-2
+
+
+def test_identical_frames_get_equal_weights_and_the_plain_mean():
+    frame = shipped_image("chelsea.png")
+    frames = np.stack([frame] * 4)
+    result = process_burst(from_array(frames))
+    assert np.array_equal(result.fused, frame) and result.blur_raw.max() == 0
+
+
+def test_reruns_are_bit_identical(demo_burst):
+    a = process_burst(demo_burst)
+    b = process_burst(demo_burst)
+    assert np.array_equal(a.fused, b.fused) and np.array_equal(a.blur_raw, b.blur_raw)
+
+
+def test_reference_is_the_sharpest_consistent_frame():
+    rng = np.random.default_rng(3)
+    photo = shipped_image("coffee.png").astype(np.float64)
+    frames = [_noisy(cv2.GaussianBlur(photo, (0, 0), s), rng, 1.0) for s in (2.0, 1.2, 0.3, 2.5)]
+    frames.append(rng.integers(0, 256, photo.shape).astype(np.uint8))  # noise: sharpest gradients of all
+    lumas = np.stack([luma8(f, 255.0).astype(np.float32) for f in frames])
+    assert choose_reference(lumas, "sharpest")[0] == 2
+    assert choose_reference(lumas, "middle")[0] == 2 and choose_reference(lumas, 4)[0] == 4
+
+
+def test_fba_closed_forms():
+    photo = shipped_image("chelsea.png")[:128, :160].astype(np.float32)
+    same = fourier_burst_accumulation(np.stack([photo] * 3))
+    assert np.abs(same - photo).max() < 1e-2  # identical frames: the frame itself
+    # One sharp frame and two blurred along x and y: FBA is closer to the sharp one than the mean is.
+    bx = cv2.blur(photo, (9, 1))
+    by = cv2.blur(photo, (1, 9))
+    fba = fourier_burst_accumulation(np.stack([photo, bx, by]))
+    mean = (photo + bx + by) / 3
+    assert np.abs(fba - photo).mean() < 0.5 * np.abs(mean - photo).mean()
+
+
+def test_hints_name_options_that_exist(tmp_path, capsys):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    photo = shipped_image("chelsea.png")
+    cv2.imwrite(str(folder / "0.png"), photo)
+    cv2.imwrite(str(folder / "1.png"), np.zeros_like(photo))  # cannot be registered
+    for command in ("fuse", "deblur"):
+        assert main([command, str(folder), "--align", "homography", "-o", str(tmp_path / command)]) == 2
+        err = capsys.readouterr().err
+        assert "--on-fail skip" in err and not (tmp_path / command).exists()
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--on-fail" in capsys.readouterr().out
