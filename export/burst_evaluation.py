@@ -140,5 +140,5 @@ def independent_csv(rows: list[dict]) -> bytes:
 
 
 def build_independent(infos: Sequence[SourceFileInfo], count: int, seed: int,
-                      config: IndependentConfig = IndependentConfig()) -> list[IndependentBurst]:
-    return independent_set(held_out_photos(infos), count, seed, config)
+                      config: IndependentConfig | None = None) -> list[IndependentBurst]:
+    return independent_set(held_out_photos(infos), count, seed, config or IndependentConfig.default())

@@ -13,7 +13,6 @@ as fused, so after alignment it shows what alignment and merging could not fix.
 """
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field, replace
 
@@ -25,12 +24,11 @@ from .errors import BurstError
 from .fusion import fuse_and_blur_map
 from .dense_align import AlignConfig, align_burst, luma8
 from .reference_frame import REFERENCE_CHOICES, choose_reference
-from .registration import FrameRegistration, RegistrationConfig, register_burst
+from .registration import RegistrationConfig, register_burst
 from .robust_merge import MergeConfig, merge_weights, noise_sigma
 from .weights import SCHEMES, build_weights, luma
 
 ALIGN_MODES = ("dense", "homography", "off")
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -207,8 +205,6 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
         if low:
             warnings.append("frames used on part of the picture only (share agreeing with the reference): "
                             + ", ".join(low))
-        for w in warnings:
-            log.warning(w)
         # The weights are 0 wherever a frame does not cover the reference or disagrees with it, and the
         # reference's weight is positive everywhere: the fast per-pixel-weight path of the fusion handles
         # it all, no mask needed. Coverage is what contributed.

@@ -56,7 +56,6 @@ def tiny_models(tmp_path_factory):
     from burstdeblur.export.dataset_sources import resolve_sources
     from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
     from burstdeblur.export.training import TrainConfig, train
-    from burstdeblur.main import main
 
     root = tmp_path_factory.mktemp("export")
     data = root / "data"
