@@ -157,10 +157,10 @@ def independent_set(photos: list[tuple[str, np.ndarray]], count: int, seed: int,
         raise BurstError("no photos for the independent bursts")
     rng = np.random.default_rng(seed)
     bursts = []
-    n_static = round(count * config.static_fraction)
+    period = round(1 / config.static_fraction) if config.static_fraction > 0 else 0  # every period-th burst
     for k in range(count):
         name, photo = photos[k % len(photos)]
-        static = k % max(1, round(1 / config.static_fraction)) == 1 if n_static else False
+        static = period > 0 and k % period == 1
         noise = NOISE_LEVELS[k % len(NOISE_LEVELS)]
         bursts.append(render_independent(photo, rng, config, static, noise, f"{name}-{k:03d}"))
     return bursts

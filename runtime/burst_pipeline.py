@@ -22,11 +22,11 @@ from .blur_map import full_scale_std, global_blur, range_factor, scale_map
 from .burst_input import Burst, default_reference
 from .errors import BurstError
 from .fusion import fuse_and_blur_map
-from .dense_align import AlignConfig, align_burst, luma8
+from .dense_align import AlignConfig, align_burst, burst_gray
 from .reference_frame import REFERENCE_CHOICES, choose_reference
 from .registration import RegistrationConfig, register_burst
 from .robust_merge import MergeConfig, merge_weights, noise_sigma
-from .weights import SCHEMES, build_weights, luma
+from .weights import SCHEMES, build_weights
 
 ALIGN_MODES = ("dense", "homography", "off")
 
@@ -65,6 +65,13 @@ class FuseOptions:
     def tripod() -> "FuseOptions":
         """The patent-literal fusion as shot: no alignment, equal weights."""
         return FuseOptions(align="off")
+
+    @property
+    def reference_choice(self) -> str | int:
+        """sharpest | middle | a frame index (None resolves to sharpest when aligned, middle when not)."""
+        if self.reference is None:
+            return "middle" if self.align == "off" else "sharpest"
+        return self.reference
 
     @property
     def weight_scheme(self) -> str | tuple[float, ...]:
@@ -108,8 +115,7 @@ class BurstResult:
             "frames": list(self.frames_used),
             "weights": {"scheme": weights if isinstance(weights, str) else "user",
                         "per_frame": list(self.frame_weights) if self.frame_weights is not None else "per-pixel"},
-            "reference": {"index": self.reference, "choice": str(self.options.reference or
-                          ("middle" if self.options.align == "off" else "sharpest"))},
+            "reference": {"index": self.reference, "choice": str(self.options.reference_choice)},
             "alignment": {"mode": self.options.align,
                           "frames": [r.to_json() for r in self.registrations]},
             "merge": {"frames": list(self.frame_report)},
@@ -147,17 +153,14 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
         raise BurstError(f"reference frame {options.reference} is outside 0..{n - 1}")
 
     t0 = time.perf_counter()
-    lumas = None
-    if options.align == "dense":
-        lumas = np.stack([luma8(f, burst.max_value).astype(np.float32) for f in burst.frames])  # [n, H, W]
-        reference, _ = choose_reference(lumas, options.reference if options.reference is not None else "sharpest")
-    elif options.reference is None or options.reference == "middle":
-        reference = default_reference(n)
-    elif options.reference == "sharpest":
-        lumas = np.stack([luma(f) * np.float32(255.0 / burst.max_value) for f in burst.frames])
-        reference, _ = choose_reference(lumas, "sharpest")
+    choice = options.reference_choice
+    lumas = None  # [n, H, W] float32 luma of the frames as shot, when reference choice or alignment reads it
+    if options.align == "dense" or choice == "sharpest":
+        lumas = burst_gray(burst.frames, burst.max_value)
+    if choice == "sharpest":
+        reference = choose_reference(lumas, "sharpest")[0]
     else:
-        reference = int(options.reference)
+        reference = default_reference(n) if choice == "middle" else int(choice)
     timings["reference"] = (time.perf_counter() - t0) * 1e3
 
     t0 = time.perf_counter()
@@ -165,7 +168,8 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
     sigma8 = None
     if options.align == "dense":
         sigma8 = noise_sigma(lumas[reference])
-        aligned = align_burst(burst.frames, burst.max_value, reference, options.alignment, burst.names, sigma8)
+        aligned = align_burst(burst.frames, burst.max_value, reference, options.alignment, burst.names, sigma8,
+                              lumas)
         frames, records = aligned.frames, aligned.records
         valid = aligned.valid
     elif options.align == "homography":
@@ -180,12 +184,8 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
     warnings: list[str] = []
     contributing = None
     if scheme == "robust":
-        if options.align == "homography":
-            lumas_k = np.stack([luma(f) * np.float32(255.0 / burst.max_value) for f in frames])
-            ref_k = kept.index(reference)
-        else:
-            lumas_k = np.stack([luma8(f, burst.max_value).astype(np.float32) for f in frames])
-            ref_k = reference
+        lumas_k = burst_gray(frames, burst.max_value)  # of the aligned frames
+        ref_k = kept.index(reference)
         vmask = valid if valid is not None else np.ones(lumas_k.shape, bool)
         merged = merge_weights(lumas_k, vmask, ref_k, options.merge, sigma8)
         weights = merged.weights

@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from .errors import BurstError
+from .registration import gray8
 
 DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
                "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
@@ -87,23 +88,20 @@ class DenseAlignment:
     records: tuple[FrameAlignment, ...]
 
 
-def luma8(frame: np.ndarray, max_value: float) -> np.ndarray:
-    """``[H, W, C]`` -> ``[H, W]`` uint8 luma, the input of flow and scoring."""
-    if frame.dtype == np.uint8 and frame.shape[2] >= 3:
-        return cv2.cvtColor(np.ascontiguousarray(frame[..., :3]), cv2.COLOR_RGB2GRAY)
-    if frame.dtype == np.uint8:
-        return np.ascontiguousarray(frame[..., 0])
-    x = frame[..., :3].astype(np.float32) * np.float32(255.0 / max_value)
-    g = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) if x.shape[2] == 3 else x[..., 0]
-    return np.clip(np.rint(g), 0, 255).astype(np.uint8)
+def burst_gray(frames: np.ndarray, max_value: float) -> np.ndarray:
+    """``[n, H, W, C]`` -> ``[n, H, W]`` float32 luma in 8-bit levels: what the reference choice, the
+    alignment and the merge weights all read (computed once per burst and once after alignment)."""
+    return np.stack([gray8(f, max_value) for f in frames]).astype(np.float32)
 
 
 def align_burst(frames: np.ndarray, max_value: float, reference: int, config: AlignConfig = AlignConfig(),
-                names: tuple[str, ...] | None = None, noise_sigma8: float = 1.0) -> DenseAlignment:
+                names: tuple[str, ...] | None = None, noise_sigma8: float = 1.0,
+                gray: np.ndarray | None = None) -> DenseAlignment:
     """Align ``[n, H, W, C]`` frames to ``frames[reference]``.
 
     Args:
         noise_sigma8: noise std of the luma in 8-bit levels (sets the truncation of the photometric cost).
+        gray: the frames' ``[n, H, W]`` luma (burst_gray) when the caller has it already.
     Returns:
         aligned frames, coverage masks and one record per frame (never refuses a frame: the merge decides
         how much each aligned pixel counts).
@@ -114,7 +112,9 @@ def align_burst(frames: np.ndarray, max_value: float, reference: int, config: Al
     aligned = np.empty_like(frames)  # [n, H, W, C]
     valid = np.ones((n, h, w), bool)  # [n, H, W]
     records = []
-    ref_luma = luma8(frames[reference], max_value)  # [H, W]
+    if gray is None:
+        gray = burst_gray(frames, max_value)  # [n, H, W] float32
+    ref_luma = gray[reference].astype(np.uint8)  # [H, W], exact: whole levels
     if min(h, w) < MIN_SIDE:
         aligned[...] = frames
         return DenseAlignment(aligned, valid, tuple(
@@ -137,7 +137,7 @@ def align_burst(frames: np.ndarray, max_value: float, reference: int, config: Al
             aligned[i] = frames[i]
             records.append(FrameAlignment(i, names[i], "reference", _tuple(np.eye(3)), 0.0, 0.0, 0.0, 0.0, 1.0))
             continue
-        small = cv2.resize(luma8(frames[i], max_value), (fw, fh), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(gray[i].astype(np.uint8), (fw, fh), interpolation=cv2.INTER_AREA)
         # A large jerk can exceed what DIS's pyramid finds: start it from the phase-correlation translation.
         shift = _phase_shift(ref_coarse, _lowpass(cv2.resize(small, ref_coarse.shape[::-1],
                                                              interpolation=cv2.INTER_AREA) if cs < 1 else small), cs)

@@ -79,12 +79,16 @@ class Registration:
 
 
 def gray8(frame: np.ndarray, max_value: float) -> np.ndarray:
-    """``[H, W, C]`` -> ``[H, W]`` uint8 gray for feature detection."""
+    """``[H, W, C]`` -> ``[H, W]`` uint8 gray (BT.601 luma) for features, flow and merge weights."""
+    if frame.dtype == np.uint8:  # the usual camera frame: OpenCV's integer conversion, no float copy
+        if frame.shape[2] >= 3:
+            return cv2.cvtColor(np.ascontiguousarray(frame[..., :3]), cv2.COLOR_RGB2GRAY)
+        return np.ascontiguousarray(frame[..., 0])
     rgb = frame[..., :3] if frame.shape[2] >= 3 else frame[..., :1]
     scaled = rgb.astype(np.float32) * np.float32(255.0 / max_value)
     if scaled.shape[2] == 3:
         scaled = cv2.cvtColor(scaled, cv2.COLOR_RGB2GRAY)
-    return np.rint(scaled.reshape(frame.shape[:2])).astype(np.uint8)
+    return np.clip(np.rint(scaled.reshape(frame.shape[:2])), 0, 255).astype(np.uint8)
 
 
 def register_burst(frames: np.ndarray, max_value: float, reference: int,

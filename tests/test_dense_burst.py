@@ -8,7 +8,7 @@ import pytest
 from burstdeblur.main import main
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
 from burstdeblur.runtime.demo_burst import shipped_image
-from burstdeblur.runtime.dense_align import align_burst, luma8
+from burstdeblur.runtime.dense_align import align_burst, burst_gray
 from burstdeblur.runtime.fourier_burst import fourier_burst_accumulation
 from burstdeblur.runtime.reference_frame import choose_reference
 from burstdeblur.runtime.robust_merge import merge_weights, noise_sigma
@@ -95,9 +95,9 @@ def test_frames_that_cannot_align_are_dropped_with_a_warning_not_refused(demo_bu
 def test_merge_and_map_are_formula_one_with_the_merge_weights(demo_burst):
     result = process_burst(demo_burst)
     frames = demo_burst.frames
-    aligned = align_burst(frames, 255.0, result.reference, noise_sigma8=noise_sigma(
-        luma8(frames[result.reference], 255.0).astype(np.float32)))
-    lumas = np.stack([luma8(f, 255.0).astype(np.float32) for f in aligned.frames])
+    aligned = align_burst(frames, 255.0, result.reference,
+                          noise_sigma8=noise_sigma(burst_gray(frames, 255.0)[result.reference]))
+    lumas = burst_gray(aligned.frames, 255.0)
     weights = merge_weights(lumas, aligned.valid, result.reference)
     mean, _ = reference_fusion(aligned.frames, weights.weights)
     _, blur = reference_fusion(aligned.frames, weights.map_weights)
@@ -123,7 +123,7 @@ def test_reference_is_the_sharpest_consistent_frame():
     photo = shipped_image("coffee.png").astype(np.float64)
     frames = [_noisy(cv2.GaussianBlur(photo, (0, 0), s), rng, 1.0) for s in (2.0, 1.2, 0.3, 2.5)]
     frames.append(rng.integers(0, 256, photo.shape).astype(np.uint8))  # noise: sharpest gradients of all
-    lumas = np.stack([luma8(f, 255.0).astype(np.float32) for f in frames])
+    lumas = burst_gray(np.stack(frames), 255.0)
     assert choose_reference(lumas, "sharpest")[0] == 2
     assert choose_reference(lumas, "middle")[0] == 2 and choose_reference(lumas, 4)[0] == 4
 
