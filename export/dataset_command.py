@@ -123,7 +123,7 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _run_show(args: argparse.Namespace) -> int:
-    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.output_set import write_file_atomically
     from burstdeblur.runtime.errors import BurstError
     from burstdeblur.runtime.image_io import encode_png
 
@@ -136,7 +136,7 @@ def _run_show(args: argparse.Namespace) -> int:
     step = max(1, len(pairs) // args.count)
     chosen = pairs[::step][: args.count]
     out = args.out or args.dataset / "contact_sheet.png"
-    write_files_atomically(out.parent, {out.name: encode_png(contact_sheet(chosen))})
+    write_file_atomically(out, encode_png(contact_sheet(chosen)))
     print(f"wrote {out} ({len(chosen)} of {len(pairs)} samples)")
     return 0
 
@@ -147,7 +147,7 @@ def _run_check_motion(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.output_set import write_file_atomically
     from burstdeblur.runtime.image_io import read_image
 
     from .dataset_sources import resolve_sources
@@ -167,7 +167,7 @@ def _run_check_motion(args: argparse.Namespace) -> int:
             print(f"{key}: median {np.median(values):.2f}, min {min(values):.2f}, max {max(values):.2f} "
                   f"over {len(values)} images")
     if args.json:
-        write_files_atomically(args.json.parent, {args.json.name: json.dumps(rows, indent=1).encode()})
+        write_file_atomically(args.json, json.dumps(rows, indent=1).encode())
     return 0
 
 

@@ -42,7 +42,7 @@ def _weights(spec: str):
 def _run_evaluate(args: argparse.Namespace) -> int:
     from dataclasses import asdict, replace
 
-    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.output_set import check_output_folder, publish_folder
     from burstdeblur.runtime.errors import BurstError
 
     try:
@@ -56,8 +56,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import EvalModels, evaluate, summary_table
     from .evaluation_report import report_files
 
-    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
-        raise BurstError(f"{args.out}: exists and is not an empty folder")
+    check_output_folder(args.out)
     config = EvalConfig.tiny() if args.tiny else EvalConfig.default()
     for name, field in (("bursts", "synthetic_bursts"), ("video_bursts", "video_bursts")):
         if getattr(args, name) is not None:
@@ -97,7 +96,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         files["report.json"] = json.dumps({**json.loads(files["report.json"]), "independent": independent},
                                           indent=1).encode()
         print(table)
-    write_files_atomically(args.out, files)
+    publish_folder(args.out, files)
     print(summary_table(result["summary"]))
     print(f"wrote {args.out}/report.json, per_image.csv, summary.md, examples.png")
     return 0

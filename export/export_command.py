@@ -95,7 +95,7 @@ def add_quantcheck_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_quantcheck(args: argparse.Namespace) -> int:
-    from burstdeblur.runtime.atomic_output import write_files_atomically
+    from burstdeblur.runtime.output_set import write_file_atomically
     from burstdeblur.runtime.errors import BurstError
 
     from .quantcheck import ModelSet, format_table, quantcheck, quantcheck_bursts
@@ -107,5 +107,5 @@ def _run_quantcheck(args: argparse.Namespace) -> int:
     print(format_table(report))
     if args.json:
         import json
-        write_files_atomically(args.json.parent, {args.json.name: json.dumps(report, indent=1).encode()})
+        write_file_atomically(args.json, json.dumps(report, indent=1).encode())
     return 0 if report["ok"] else 1

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .atomic_output import write_files_atomically
+from .output_set import write_file_atomically
 from .blur_map import global_blur, scale_map
 from .errors import BurstError
 from .fusion import fuse_and_blur_map
@@ -53,7 +53,7 @@ class BlurCalibration:
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
-        write_files_atomically(path.parent, {path.name: self.to_json().encode()})
+        write_file_atomically(path, self.to_json().encode())
 
     @staticmethod
     def load(path: str | Path) -> "BlurCalibration":

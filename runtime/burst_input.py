@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 
 from .errors import BurstError
-from .image_io import IMAGE_EXTENSIONS, read_image, to_rgb
+from .image_io import IMAGE_EXTENSIONS, decode_image, open_image, to_rgb
+from .native_messages import native_stderr
+from .pixel_budget import check_burst
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 MAX_FRAMES = 256  # a burst beyond this is a mistake (a whole video?), not a burst
-MAX_FRAME_PIXELS = 200_000_000  # ~16k x 12k: larger is no phone photo
-MAX_BURST_BYTES = 16 * 2**30
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,15 @@ def list_frames(folder: Path) -> tuple[list[Path], tuple[str, ...]]:
 def load_folder(folder: Path, start: int = 0, n: int | None = None, reference: int | None = None) -> Burst:
     images, ignored = list_frames(folder)
     selected = _window(images, start, n, f"{folder} has {len(images)} frames")
-    frames = [read_image(p) for p in selected]
+    # Every header is read and the whole burst checked against the pixel budget before any decoding.
+    encoded = [open_image(p) for p in selected]
+    ref = encoded[default_reference(len(encoded)) if reference is None else reference].header \
+        if reference is None or 0 <= reference < len(encoded) else encoded[0].header
+    check_burst(len(encoded), ref.width, ref.height, str(folder))
+    frames = []
+    for i in range(len(encoded)):
+        frames.append(decode_image(encoded[i]))
+        encoded[i] = None  # the compressed bytes are not needed once decoded
     return _assemble(frames, [p.name for p in selected], str(folder), reference, ignored)
 
 
@@ -97,26 +105,41 @@ def _check_n(n: int) -> None:
 
 
 def load_video(path: Path, start: int, n: int, reference: int | None = None) -> Burst:
-    """Read frames ``start .. start+n-1`` of a video (decoded in order: seeking is not frame-exact)."""
+    """Read frames ``start .. start+n-1`` of a video (decoded in order: seeking is not frame-exact).
+
+    The frame size from the container is checked against the pixel budget before any frame is
+    decoded; anything FFmpeg reports while decoding the window (a frame cut short, a damaged
+    packet) makes the video an error instead of a silently different burst.
+    """
     _check_n(n)
     if start < 0:
         raise BurstError(f"start frame must be >= 0, got {start}")
-    capture = cv2.VideoCapture(str(path))
+    with native_stderr():  # a file that is no video makes FFmpeg print its probing errors
+        capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise BurstError(f"{path}: cannot open as a video")
     try:
-        for index in range(start):
-            if not capture.grab():
-                raise BurstError(f"{path}: video has only {index} frames; start={start} is past the end")
+        width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        check_burst(n, width, height, str(path))
+        with native_stderr():  # frames before the window are skipped, damaged or not
+            for index in range(start):
+                if not capture.grab():
+                    raise BurstError(f"{path}: video has only {index} frames; start={start} is past the end")
         frames, names = [], []
-        for index in range(start, start + n):
-            ok, frame = capture.read()
-            if not ok:
-                raise BurstError(f"{path}: video has only {index} frames; a window of n={n} from start={start} needs {start + n}")
-            frames.append(to_rgb(frame, f"{path}#{index}"))
-            names.append(f"{path.name}#{index}")
+        with native_stderr() as messages:
+            for index in range(start, start + n):
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                frames.append(to_rgb(frame, f"{path}#{index}"))
+                names.append(f"{path.name}#{index}")
     finally:
         capture.release()
+    if messages.lines:
+        raise BurstError(f"{path}: corrupt video data in frames {start}-{start + n - 1} ({messages.lines[0]})")
+    if len(frames) < n:
+        raise BurstError(f"{path}: video has only {start + len(frames)} frames; a window of n={n} from "
+                         f"start={start} needs {start + n}")
     return _assemble(frames, names, str(path), reference, ())
 
 
@@ -155,18 +178,11 @@ def from_array(frames: np.ndarray, max_value: float | None = None, names: Sequen
         raise BurstError(f"burst array dtype {frames.dtype} is not supported; use uint8, uint16 or float32")
     if max_value is not None and frames.dtype.kind == "u" and max_value != limit:
         raise BurstError(f"max_value={max_value} does not match dtype {frames.dtype} (full scale {limit})")
-    _check_size(n, h, w, c, frames.dtype.itemsize, source)
+    check_burst(n, w, h, source)
     labels = tuple(names) if names is not None else tuple(f"{source}[{i}]" for i in range(n))
     if len(labels) != n:
         raise BurstError(f"{len(labels)} names for {n} frames")
     return Burst(frames=frames, max_value=limit, names=labels, source=source)
-
-
-def _check_size(n: int, h: int, w: int, c: int, itemsize: int, source: str) -> None:
-    if h * w > MAX_FRAME_PIXELS:
-        raise BurstError(f"{source}: frames of {w}x{h} exceed the {MAX_FRAME_PIXELS // 1_000_000} MP limit")
-    if n * h * w * c * itemsize > MAX_BURST_BYTES:
-        raise BurstError(f"{source}: burst of {n} x {w}x{h}x{c} needs more than {MAX_BURST_BYTES // 2**30} GiB")
 
 
 def _assemble(frames: list[np.ndarray], names: list[str], source: str, reference: int | None,
@@ -183,7 +199,7 @@ def _assemble(frames: list[np.ndarray], names: list[str], source: str, reference
         if frame.shape[2] != ref_frame.shape[2]:
             raise BurstError(f"{name}: {frame.shape[2]} channels, but reference {names[ref]} has {ref_frame.shape[2]}")
     h, w, c = ref_frame.shape
-    _check_size(n, h, w, c, ref_frame.dtype.itemsize, source)
+    check_burst(n, w, h, source)
     stack = np.empty((n, h, w, c), ref_frame.dtype)  # [n, H, W, C]
     resampled = []
     for i, frame in enumerate(frames):

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .atomic_output import write_files_atomically
+from .output_set import check_output_folder, publish_folder
 from .burst_input import VIDEO_EXTENSIONS, load_burst
 from .burst_pipeline import FuseOptions
 from .fuse_command import add_alignment_options
@@ -82,6 +82,7 @@ def run_deblur(args: argparse.Namespace) -> int:
     source = Path(args.input)
     if not source.exists():
         raise BurstError(f"{source}: no such file or folder")
+    check_output_folder(args.out, [source])
     deblurrer = Deblurrer(_inference_options(args))
     if source.is_file() and source.suffix.lower() in IMAGE_EXTENSIONS:
         image = read_image(source)
@@ -105,7 +106,7 @@ def run_deblur(args: argparse.Namespace) -> int:
         files["fused.png"] = encode_png(result.fused)
     report = {"input": str(source), **result.report(), "options": vars(deblurrer.options)}
     files["report.json"] = (json.dumps(report, indent=1) + "\n").encode()
-    write_files_atomically(args.out, files)
+    publish_folder(args.out, files, [source])
     print(json.dumps(report["timings_ms"]))
     print(f"{result.path} path on {', '.join(sorted(set(result.devices.values())))}; wrote {', '.join(files)} to {args.out}")
     for graph, reason in result.fallbacks.items():
@@ -129,6 +130,7 @@ def demo_strip(cells: list[tuple[np.ndarray, str]], height: int = 300) -> np.nda
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    check_output_folder(args.out, [args.clip] if args.clip else [])
     deblurrer = Deblurrer(_inference_options(args))
     if args.clip:
         burst, reference = load_burst(Path(args.clip), args.start, args.n), None
@@ -162,7 +164,7 @@ def run_demo(args: argparse.Namespace) -> int:
               "options": vars(deblurrer.options)}
     files = {"demo.png": encode_png(demo_strip(cells)), "report.json": (json.dumps(report, indent=1) + "\n").encode(),
              "index.html": _html(label, report, burst_result, single).encode()}
-    write_files_atomically(args.out, files)
+    publish_folder(args.out, files, [args.clip] if args.clip else [])
     if psnr:
         print("PSNR vs reference: " + ", ".join(f"{k} {v:.2f} dB" for k, v in psnr.items()))
     print(f"wrote demo.png, report.json, index.html to {args.out}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic_output import write_files_atomically
+from .output_set import check_output_folder, publish_folder
 from .blur_calibration import BlurCalibration, calibrate, choose_window
 from .blur_map import MAP_RANGES, PNG16_MAX, full_scale_std, to_png16
 from .burst_input import Burst, default_reference, load_burst
@@ -117,7 +117,12 @@ def _load(args: argparse.Namespace, n: int | None) -> Burst:
     return load_burst(args.input, start=args.start, n=n)
 
 
+def _inputs(args: argparse.Namespace) -> list[str]:
+    return [args.input] if args.input is not None else []
+
+
 def run_fuse(args: argparse.Namespace) -> int:
+    check_output_folder(args.out, _inputs(args))
     if (args.target_blur is None) != (args.calibration is None):
         raise BurstError("--target-blur and --calibration go together")
     if args.target_blur is not None and args.n is not None:
@@ -153,7 +158,7 @@ def run_fuse(args: argparse.Namespace) -> int:
         summary["window_selection"] = selection
     summary["outputs"] = sorted([*files, "summary.json"])
     files["summary.json"] = json.dumps(summary, indent=2).encode()
-    write_files_atomically(args.out, files)
+    publish_folder(args.out, files, _inputs(args))
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     print(f"fused {result.fused.shape[1]}x{result.fused.shape[0]} from n={len(result.frames_used)} frames; "

@@ -1,47 +1,107 @@
 """Reading and encoding still images with OpenCV, in RGB(A) channel order.
 
+Before anything is decoded the file must be a regular file of bounded size
+whose header (runtime/image_header.py) states a size inside the pixel budget.
 OpenCV decodes a truncated JPEG into a partially grey image with only a console
-warning, so completeness is checked on the raw bytes before decoding.
+warning, so completeness is checked on the raw bytes, and any message libjpeg
+or libpng prints while decoding makes the file an error naming it.
 """
 from __future__ import annotations
 
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .errors import BurstError
+from .image_header import EXTENSION_FORMATS, ImageHeader, read_header
+from .native_messages import native_stderr
+from .pixel_budget import check_frame
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+IMAGE_EXTENSIONS = tuple(EXTENSION_FORMATS)
 SUPPORTED_DTYPES = (np.uint8, np.uint16)
+MAX_FILE_BYTES = 512 * 2**20  # 50 MP x 4 channels x 16 bit, uncompressed, is 400 MB
 
 
-def _check_complete(path: Path, data: bytes) -> None:
-    suffix = path.suffix.lower()
-    if suffix in (".jpg", ".jpeg") and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+def _check_complete(path: Path, kind: str, data: bytes) -> None:
+    if kind == "JPEG" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise BurstError(f"{path}: truncated JPEG (no end-of-image marker)")
-    if suffix == ".png" and b"IEND" not in data[-32:]:
+    if kind == "PNG" and b"IEND" not in data[-32:]:
         raise BurstError(f"{path}: truncated PNG (no IEND chunk)")
+
+
+def read_file_bounded(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; devices, FIFOs and folders are refused
+    before they are opened (reading /dev/zero never ends, opening a FIFO blocks)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise BurstError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BurstError(f"{path}: {what} is not a regular file")
+    if info.st_size > limit:
+        raise BurstError(f"{path}: {what} of {info.st_size / 2**20:.0f} MiB is larger than the "
+                         f"{limit // 2**20} MiB allowed")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise BurstError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if len(data) > limit:
+        raise BurstError(f"{path}: {what} grew past {limit // 2**20} MiB while being read")
+    return data
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """A file's bytes and its header, read and checked against the pixel budget but not decoded."""
+    path: Path
+    data: bytes
+    header: ImageHeader
+
+
+def _benign(message: str) -> bool:
+    """Decoder notes that do not mean lost pixels: libpng's warnings (e.g. a non-standard sRGB profile)
+    and libtiff's warnings (e.g. undeclared extra samples, which OpenCV's own RGBA TIFFs have). Errors
+    of either library make the decode fail; every libjpeg message means damaged data."""
+    return message.startswith("libpng warning") or "TIFF_Warning" in message
+
+
+def open_image(path: str | Path) -> EncodedImage:
+    path = Path(path)
+    data = read_file_bounded(path, MAX_FILE_BYTES, "image file")
+    if not data:
+        raise BurstError(f"{path}: empty file")
+    header = read_header(data, str(path))
+    check_frame(header.width, header.height, str(path))
+    _check_complete(path, header.format, data)
+    return EncodedImage(path, data, header)
+
+
+def decode_image(encoded: EncodedImage) -> np.ndarray:
+    """Decode to ``[H, W, C]`` uint8/uint16 with C in {1, 3, 4}, RGB(A) order."""
+    path, header = encoded.path, encoded.header
+    with native_stderr() as messages:
+        image = cv2.imdecode(np.frombuffer(encoded.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    damage = [line for line in messages.lines if not _benign(line)]
+    if damage:
+        raise BurstError(f"{path}: corrupt {header.format} data ({damage[0]})")
+    if image is None:
+        raise BurstError(f"{path}: {header.format} data cannot be decoded (corrupt file)")
+    if image.shape[:2] != (header.height, header.width):
+        raise BurstError(f"{path}: decoded {image.shape[1]}x{image.shape[0]} px, but the header says "
+                         f"{header.width}x{header.height} (corrupt file)")
+    if image.dtype not in SUPPORTED_DTYPES:
+        raise BurstError(f"{path}: unsupported sample type {image.dtype}; use 8- or 16-bit images")
+    return to_rgb(image, str(path))
 
 
 def read_image(path: str | Path) -> np.ndarray:
     """Read one frame as ``[H, W, C]`` uint8/uint16 with C in {1, 3, 4}, RGB(A) order."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BurstError(f"{path}: cannot read file ({exc.strerror})") from exc
-    if not data:
-        raise BurstError(f"{path}: empty file")
-    _check_complete(path, data)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise BurstError(f"{path}: not a decodable PNG/JPEG/TIFF image")
-    if image.dtype not in SUPPORTED_DTYPES:
-        raise BurstError(f"{path}: unsupported sample type {image.dtype}; use 8- or 16-bit images")
-    if image.size == 0:
-        raise BurstError(f"{path}: zero-sized image {image.shape}")
-    return to_rgb(image, str(path))
+    return decode_image(open_image(path))
 
 
 def to_rgb(image: np.ndarray, label: str) -> np.ndarray:

@@ -62,7 +62,7 @@ def test_video_window(tmp_path, rng):
     ("one", "n >= 2"),
     ("truncated_jpeg", "truncated JPEG"),
     ("truncated_png", "truncated PNG"),
-    ("garbage", "not a decodable"),
+    ("garbage", "not a PNG, JPEG or TIFF image"),
     ("channels", "1 channels, but reference"),
     ("depth", "uint16 samples, but reference"),
 ])
@@ -105,8 +105,12 @@ def test_bad_arrays():
         from_array(good.astype(np.int64))
     with pytest.raises(BurstError, match=f"more than the {MAX_FRAMES}"):
         from_array(np.broadcast_to(good[:1], (MAX_FRAMES + 1, 4, 4, 3)))
-    with pytest.raises(BurstError, match="MP limit"):
-        from_array(np.broadcast_to(np.zeros((1, 1, 1, 1), np.uint8), (2, 20000, 20000, 1)))
+    with pytest.raises(BurstError, match="a side may be at most 16384 px"):
+        from_array(np.broadcast_to(np.zeros((1, 1, 1, 1), np.uint8), (2, 20000, 100, 1)))
+    with pytest.raises(BurstError, match="at most 50 MP per frame"):
+        from_array(np.broadcast_to(np.zeros((1, 1, 1, 1), np.uint8), (2, 8000, 8000, 1)))
+    with pytest.raises(BurstError, match="at most 200 MP"):
+        from_array(np.broadcast_to(np.zeros((1, 1, 1, 1), np.uint8), (9, 5000, 5000, 1)))
 
 
 def test_single_image_is_not_a_burst(tmp_path, rng):

@@ -20,7 +20,7 @@ def test_fuse_default_builtin_burst(tmp_path):
     done = _run("fuse", "-o", str(out))
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["blur_degree.npy", "blur_degree.png", "blur_heatmap.png", "coverage.png", "fused.png", "summary.json"]
+    assert names == [".burstdeblur-output", "blur_degree.npy", "blur_degree.png", "blur_heatmap.png", "coverage.png", "fused.png", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n"] == 8
     assert summary["alignment"]["mode"] == "dense" and all(f["used"] for f in summary["merge"]["frames"])
@@ -70,34 +70,6 @@ def test_bad_input_exits_nonzero_without_outputs(tmp_path, args, message):
     assert done.returncode == 2
     assert message in done.stderr and done.stderr.startswith("burstdeblur: error:")
     assert not out.exists()
-
-
-def test_failed_write_leaves_no_partial_files(tmp_path):
-    from burstdeblur.runtime.atomic_output import write_files_atomically
-
-    out = tmp_path / "out"
-    with pytest.raises(TypeError):  # the third payload cannot be written
-        write_files_atomically(out, {"a.bin": b"x", "b.bin": b"y", "c.bin": None, "d.bin": b"z"})
-    assert not out.exists()
-
-
-def test_failed_rename_removes_renamed_files(tmp_path, monkeypatch):
-    from burstdeblur.runtime import atomic_output
-
-    out = tmp_path / "out"
-    out.mkdir()
-    real_replace, calls = atomic_output.os.replace, []
-
-    def flaky_replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(atomic_output.os, "replace", flaky_replace)
-    with pytest.raises(OSError):
-        atomic_output.write_files_atomically(out, {"a.bin": b"x", "b.bin": b"y", "c.bin": b"z"})
-    assert list(out.iterdir()) == []
 
 
 def test_calibrate_then_fuse_with_target_blur(tmp_path):

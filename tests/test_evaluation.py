@@ -153,7 +153,7 @@ def test_evaluate_cli_tiny(trained, tmp_path):
     assert (out / "examples.png").stat().st_size > 0
     # A non-empty output folder is refused and left as it was.
     assert main(args) == 2
-    assert sorted(p.name for p in out.iterdir()) == ["examples.png", "independent.csv", "independent.md",
+    assert sorted(p.name for p in out.iterdir()) == [".burstdeblur-output", "examples.png", "independent.csv", "independent.md",
                                                      "per_image.csv", "report.json", "summary.md"]
     independent = list(csv.DictReader((out / "independent.csv").open()))
     assert len(independent) == 3 and {"middle", "fba", "merge", "burst_path"} <= set(independent[0])

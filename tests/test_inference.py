@@ -111,7 +111,7 @@ def test_deblur_and_demo_commands(models, tmp_path, capsys):
     image.write_bytes(encode_png(crop()))
     out = tmp_path / "single"
     assert main(["deblur", str(image), "-o", str(out), "--models", str(models), "--tile", "64"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["blur_heatmap.png", "deblurred.png", "report.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".burstdeblur-output", "blur_heatmap.png", "deblurred.png", "report.json"]
     report = json.loads((out / "report.json").read_text())
     assert report["path"] == "single" and report["devices"]["deblur"].startswith("cpu/xnnpack")
     # RGBA photo: one error line, exit 2, no folder.
@@ -121,7 +121,7 @@ def test_deblur_and_demo_commands(models, tmp_path, capsys):
     assert not (tmp_path / "bad").exists()
     demo = tmp_path / "demo"
     assert main(["demo", "-o", str(demo), "--models", str(models), "--tile", "64"]) == 0
-    assert sorted(p.name for p in demo.iterdir()) == ["demo.png", "index.html", "report.json"]
+    assert sorted(p.name for p in demo.iterdir()) == [".burstdeblur-output", "demo.png", "index.html", "report.json"]
     assert set(json.loads((demo / "report.json").read_text())["psnr_db"]) == {"middle_frame", "merged", "burst_path",
                                                                          "single_image_path"}
 
