@@ -19,7 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     from burstdeblur.export.export_command import add_export_parser, add_quantcheck_parser
     from burstdeblur.export.train_command import add_train_parser
 
-    parser = argparse.ArgumentParser(prog="burstdeblur", description=__doc__)
+    from burstdeblur.runtime.cli_types import OneLineParser
+
+    parser = OneLineParser(prog="burstdeblur", description=__doc__)
     parser.add_argument("--version", action="version", version=f"burstdeblur {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -38,14 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from burstdeblur.runtime.errors import BurstError
 
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="burstdeblur: %(levelname)s: %(message)s")
     try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a usage error already printed on one line
+            return int(exc.code or 0)
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                            format="burstdeblur: %(levelname)s: %(message)s")
         return args.run(args)
     except (BurstError, OSError) as exc:
         print(f"burstdeblur: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("burstdeblur: error: out of memory; use fewer or smaller frames", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        # Outputs are staged and removed on the way out (runtime/output_set.py): nothing is left behind.
+        print("burstdeblur: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

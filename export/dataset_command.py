@@ -9,6 +9,7 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from burstdeblur.runtime.cli_types import FRAMES, SEED, THREADS, float_in, int_in
 
 
 def _target(text: str) -> tuple[float, float]:
@@ -36,18 +37,18 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
                    help="'builtin' (shipped CC0 photos), 'all', a group (skimage, lomiri, plasma, libjxl, opencv, "
                         "bikes), or image/video files and folders (default: builtin)")
     b.add_argument("--out", required=True, type=Path, help="new folder to create")
-    b.add_argument("--count", type=int, default=200, help="number of crops (samples)")
-    b.add_argument("--n", type=int, default=None, help="frames per synthetic burst (default 7)")
-    b.add_argument("--video-n", type=int, default=None, help="frames per real-video burst (default 3)")
-    b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--crop", type=int, default=None, help="crop size in px (default 256)")
-    b.add_argument("--subframes", type=int, default=None, help="sub-frames integrated per frame (default 8)")
-    b.add_argument("--workers", type=int, default=None, help="worker processes (default 2)")
+    b.add_argument("--count", type=int_in(1, 10**6), default=200, help="number of crops (samples)")
+    b.add_argument("--n", type=FRAMES, default=None, help="frames per synthetic burst (default 7)")
+    b.add_argument("--video-n", type=FRAMES, default=None, help="frames per real-video burst (default 3)")
+    b.add_argument("--seed", type=SEED, default=0)
+    b.add_argument("--crop", type=int_in(16, 4096), default=None, help="crop size in px (default 256)")
+    b.add_argument("--subframes", type=int_in(1, 1000), default=None, help="sub-frames integrated per frame (default 8)")
+    b.add_argument("--workers", type=THREADS, default=None, help="worker processes (default 2)")
     b.add_argument("--align", action="store_true", help="register frames before fusing, as the phone does")
     b.add_argument("--sharp-label", choices=("mean-pose", "middle", "sharpest"), default="mean-pose",
                    help="label 2: the still view at the burst's mean pose (synthetic; video uses the middle "
                         "frame), the middle frame, or the sharpest frame")
-    b.add_argument("--val-fraction", type=float, default=None, help="share of scenes held out for validation")
+    b.add_argument("--val-fraction", type=float_in(0.0, 0.9), default=None, help="share of scenes held out for validation")
     b.add_argument("--no-noise", action="store_true", help="no sensor noise in synthetic frames")
     b.add_argument("--no-objects", action="store_true", help="no moving foreground objects")
     b.add_argument("--target-blur", type=_target, default=None,
@@ -59,14 +60,14 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
     s = dsub.add_parser("show", help="write a contact sheet (sample, blur-map heatmap, sharp label) of a dataset")
     s.add_argument("dataset", type=Path)
     s.add_argument("--out", type=Path, default=None, help="PNG to write (default DATASET/contact_sheet.png)")
-    s.add_argument("--count", type=int, default=6, help="samples to show")
+    s.add_argument("--count", type=int_in(1, 1000), default=6, help="samples to show")
     s.add_argument("--split", default=None, help="only this split")
     s.set_defaults(run=_run_show)
 
     m = dsub.add_parser("check-motion", help="per photo: how well the blur map follows a known, spatially "
                                              "varying camera motion")
     m.add_argument("--sources", nargs="+", default=["builtin"], help="as for build (videos are skipped: no known motion)")
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--seed", type=SEED, default=0)
     m.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     m.set_defaults(run=_run_check_motion)
 
@@ -74,8 +75,8 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
                                               "GOPRO_Large_all frame sequences")
     g.add_argument("all_root", type=Path, help="folder with <split>/<sequence>/NNNNNN.png frames")
     g.add_argument("--out", required=True, type=Path)
-    g.add_argument("--n", type=int, default=7, help="frames averaged per blur image (GoPro used 7-13)")
-    g.add_argument("--stride", type=int, default=None, help="frames between windows (default n)")
+    g.add_argument("--n", type=FRAMES, default=7, help="frames averaged per blur image (GoPro used 7-13)")
+    g.add_argument("--stride", type=int_in(1, 10**5), default=None, help="frames between windows (default n)")
     g.set_defaults(run=_run_gopro)
 
 

@@ -5,6 +5,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from burstdeblur.runtime.cli_types import int_in
 
 
 def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,10 +22,10 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
                    help="where the held-out scenes come from (default: all catalog groups)")
     p.add_argument("--tune-data", type=Path, default=None,
                    help="dataset whose training split tunes the unsharp-masking baseline (default: its defaults)")
-    p.add_argument("--bursts", type=int, default=None, help="synthetic bursts (default 40)")
-    p.add_argument("--video-bursts", type=int, default=None, help="real-video bursts (default 12)")
+    p.add_argument("--bursts", type=int_in(0, 10**5), default=None, help="synthetic bursts (default 40)")
+    p.add_argument("--video-bursts", type=int_in(0, 10**5), default=None, help="real-video bursts (default 12)")
     p.add_argument("--no-blur-detector", action="store_true", help="skip the blur-detector comparison")
-    p.add_argument("--independent", type=int, default=40,
+    p.add_argument("--independent", type=int_in(0, 10**4), default=40,
                    help="bursts from the independent generator (handheld and tripod, bright to night), scored "
                         "against the middle frame, sharpest frame, aligned mean and FBA (default 40; 0 skips)")
     p.add_argument("--tiny", action="store_true", help="tiny evaluation set (tests)")

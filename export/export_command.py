@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from burstdeblur.runtime.cli_types import TILE, int_in
 
 
 def add_export_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="ONNX (FP32, INT8) and TFLite (FP32, FP16, INT8 per tile) graphs + manifest")
     p.add_argument("--out", type=Path, required=True, help="new or empty folder (the shipped set: runtime/models)")
     p.add_argument("--weights", default="default", help="stage-3 weights: .safetensors path or shipped name")
-    p.add_argument("--tiles", type=int, nargs="+", default=None, help="TFLite tile sizes (default 256 512)")
+    p.add_argument("--tiles", type=TILE, nargs="+", default=None, help="TFLite tile sizes (default 256 512)")
     p.add_argument("--calibration-data", type=Path, default=None,
                    help="dataset whose training split calibrates INT8 (default: built from the shipped CC0 photos)")
-    p.add_argument("--calibration-samples", type=int, default=None, help="per graph (default 32)")
+    p.add_argument("--calibration-samples", type=int_in(1, 10**5), default=None, help="per graph (default 32)")
     p.add_argument("--no-verify", action="store_true", help="skip the torch vs ONNX Runtime vs LiteRT check")
     p.set_defaults(run=_run_export)
 
@@ -88,8 +89,8 @@ def add_quantcheck_parser(sub: argparse._SubParsersAction) -> None:
                                           "exits 1 when a bound is broken")
     p.add_argument("--models", type=Path, default=None,
                    help="export folder with manifest.json (default: the shipped runtime models)")
-    p.add_argument("--bursts", type=int, default=8, help="CC0 evaluation bursts (default 8)")
-    p.add_argument("--tile", type=int, default=256, help="TFLite tile size to check (default 256)")
+    p.add_argument("--bursts", type=int_in(1, 1000), default=8, help="CC0 evaluation bursts (default 8)")
+    p.add_argument("--tile", type=TILE, default=256, help="TFLite tile size to check (default 256)")
     p.add_argument("--json", type=Path, default=None, help="also write the report here")
     p.set_defaults(run=_run_quantcheck)
 

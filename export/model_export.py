@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from burstdeblur.runtime.errors import BurstError
+from burstdeblur.runtime.model_store import MANIFEST_FORMAT
 
 from .calibration_data import calibration_inputs, read_crops
 from .export_graphs import GraphSpec, TensorSpec, build_graphs
@@ -28,7 +29,6 @@ from .tflite_export import (calibration_feed, export_tflite_fp16, export_tflite_
                             float_ops, shorten_tensor_names)
 from .trained_models import TrainedNets
 
-MANIFEST_FORMAT = "burstdeblur-models/1"
 # Weights quantized per tensor, not per channel: in these small graphs the per-channel scales and zero
 # points (12 bytes a channel) would push the INT8 file past 30% of the FP32 one, and per-tensor weights
 # measured the same error here (perception and SFT outputs within 1e-5 of per-channel on dataset crops).

@@ -3,7 +3,9 @@
 Everything is written into a hidden sibling folder, which is renamed to the
 target only when the block finishes without an error; on any error (or
 Ctrl-C) the sibling is deleted, so a failed build never leaves a half-written
-dataset behind. The target must not exist yet, or be an empty folder.
+dataset behind. The target must not exist yet, or be an empty folder. A build
+killed outright (SIGKILL, power loss) leaves ``.NAME.partial-PID``; the next
+build into that place removes such leftovers of processes no longer running.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from burstdeblur.runtime.errors import BurstError
+from burstdeblur.runtime.output_set import remove_leftovers
 
 
 def write_file(path: Path, payload: bytes) -> None:
@@ -30,6 +33,7 @@ class StagedFolder:
 
     def __enter__(self) -> "StagedFolder":
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.target.parent, self.target.name)
         if self.path.exists():
             shutil.rmtree(self.path)
         self.path.mkdir()

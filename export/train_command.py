@@ -5,6 +5,7 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from burstdeblur.runtime.cli_types import SEED, float_in, int_in
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,13 +17,13 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--deblur", default=None, help="deblur net config (default, no-map, multi-level, nafnet-peer, tiny)")
     p.add_argument("--init-from", type=Path, nargs="*", default=None,
                    help="weights.safetensors to start from (stage 3: the stage 1 and 2 results)")
-    p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--batch", type=int, default=None)
-    p.add_argument("--crop", type=int, default=None)
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--val-every", type=int, default=None)
-    p.add_argument("--workers", type=int, default=None, help="data-loader worker processes")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--steps", type=int_in(1, 10**8), default=None)
+    p.add_argument("--batch", type=int_in(1, 4096), default=None)
+    p.add_argument("--crop", type=int_in(16, 4096), default=None)
+    p.add_argument("--lr", type=float_in(0.0, 1.0, low_open=True), default=None)
+    p.add_argument("--val-every", type=int_in(1, 10**8), default=None)
+    p.add_argument("--workers", type=int_in(0, 64), default=None, help="data-loader worker processes")
+    p.add_argument("--seed", type=SEED, default=None)
     p.set_defaults(run=_run_train)
 
 

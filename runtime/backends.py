@@ -19,7 +19,6 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -94,15 +93,13 @@ def litert_session(entry: ModelEntry, payload: bytes, threads: int = 2, delegate
     device, fallback, delegates = f"cpu/xnnpack ({module}, {threads} threads)", None, []
     if delegate not in (None, "xnnpack", "cpu"):
         library = LITERT_DELEGATES.get(delegate, delegate)
-        if delegate not in LITERT_DELEGATES and not Path(delegate).exists():
-            raise BurstError(f"delegate {delegate!r}: not a known name ({', '.join(LITERT_DELEGATES)}) "
-                             "and no such file")
         with _quiet_destructors():  # around the except too: the half-built delegate dies with the exception
             try:
                 delegates = [load_delegate(library)]
                 device = f"{delegate} delegate ({library})"
-            except (ValueError, OSError, RuntimeError) as exc:
-                fallback = f"delegate {delegate!r} could not be loaded ({exc}); running on the CPU"
+            except Exception as exc:  # noqa: BLE001 - any library that is not a delegate: missing file,
+                # not a shared object (OSError), a .so without the delegate entry point (AttributeError), ...
+                fallback = f"delegate {delegate!r} could not be loaded ({_one_line(exc)}); running on the CPU"
     try:
         interpreter = Interpreter(model_content=payload, num_threads=threads, experimental_delegates=delegates or None)
         interpreter.allocate_tensors()
@@ -188,7 +185,7 @@ def _check_litert(entry: ModelEntry, inputs: dict, outputs: dict) -> None:
         for spec in specs:
             d = details[spec["tensor"]]
             if [int(v) for v in d["shape"]] != list(spec["shape"]) or np.dtype(d["dtype"]).name != spec["dtype"]:
-                raise BurstError(f"{entry.file}: {kind} {spec['tensor']} is {list(d['shape'])} "
+                raise BurstError(f"{entry.file}: {kind} {spec['tensor']} is {[int(v) for v in d['shape']]} "
                                  f"{np.dtype(d['dtype']).name}, the manifest says {spec['shape']} {spec['dtype']}")
 
 
@@ -226,10 +223,7 @@ def onnx_session(entry: ModelEntry, payload: bytes, threads: int = 2, provider: 
         session = ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
     if fallback:
         log.warning("%s: %s", entry.file, fallback)
-    names = [i.name for i in session.get_inputs()]
-    if names != [s["tensor"] for s in entry.inputs] or \
-            [o.name for o in session.get_outputs()] != [s["tensor"] for s in entry.outputs]:
-        raise BurstError(f"{entry.file}: tensor names {names} do not match the manifest")
+    _check_onnx(entry, session.get_inputs(), session.get_outputs())
     used = session.get_providers()[0]
     device = f"{used} ({threads} threads)" if used == "CPUExecutionProvider" else used
 
@@ -237,6 +231,30 @@ def onnx_session(entry: ModelEntry, payload: bytes, threads: int = 2, provider: 
         return session.run(None, {s["tensor"]: np.ascontiguousarray(x, np.float32) for s, x in zip(entry.inputs, inputs)})
 
     return Session(entry, "onnx", device, fallback, run)
+
+
+_ORT_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8",
+              "tensor(uint8)": "uint8"}
+
+
+def _check_onnx(entry: ModelEntry, inputs: list, outputs: list) -> None:
+    """Names, ranks, static sizes and element types the graph declares must be the manifest's."""
+    for specs, args, kind in ((entry.inputs, inputs, "input"), (entry.outputs, outputs, "output")):
+        if [a.name for a in args] != [s["tensor"] for s in specs]:
+            raise BurstError(f"{entry.file}: {kind} names {[str(a.name) for a in args]} do not match the manifest's "
+                             f"{[s['tensor'] for s in specs]}")
+        for spec, arg in zip(specs, args):
+            shape = list(arg.shape)
+            dims_ok = len(shape) == len(spec["shape"]) and all(
+                (m == d) if isinstance(m, int) else not isinstance(d, int) for m, d in zip(spec["shape"], shape))
+            dtype = _ORT_TYPES.get(arg.type, arg.type)
+            if not dims_ok or dtype != spec["dtype"]:
+                raise BurstError(f"{entry.file}: {kind} {arg.name} is {[d if isinstance(d, int) else str(d) for d in shape]} "
+                                 f"{dtype}, the manifest says {spec['shape']} {spec['dtype']}")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:160] or type(exc).__name__
 
 
 def open_session(store: ModelStore, graph: str, backend: str, precision: str, tile: int | None = None,

@@ -21,6 +21,7 @@ import numpy as np
 from .blur_map import full_scale_std, global_blur, range_factor, scale_map
 from .burst_input import Burst, default_reference
 from .errors import BurstError
+from .pixel_budget import MEMORY, check_align_size, check_burst, check_memory
 from .fusion import fuse_and_blur_map
 from .dense_align import AlignConfig, align_burst, burst_gray
 from .reference_frame import REFERENCE_CHOICES, choose_reference
@@ -151,6 +152,14 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
     if isinstance(options.reference, (int, np.integer)) and not isinstance(options.reference, bool) \
             and not 0 <= options.reference < n:
         raise BurstError(f"reference frame {options.reference} is outside 0..{n - 1}")
+    _, height, width, _ = burst.frames.shape
+    check_burst(n, width, height, burst.source)
+    if options.align != "off":
+        check_align_size(width, height)
+    # The frames are already in memory: what the run still needs on top of them is checked.
+    loaded = burst.frames.nbytes
+    check_memory(MEMORY.burst(n, height, width, options.align != "off", nets=False) - loaded,
+                 f"fusing {n} frames of {width}x{height} px")
 
     t0 = time.perf_counter()
     choice = options.reference_choice

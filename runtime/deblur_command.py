@@ -22,6 +22,7 @@ from .heatmap import render_heatmap
 from .image_io import IMAGE_EXTENSIONS, encode_png, read_image
 from .image_quality import psnr as psnr_db
 from .inference import BACKENDS, DeblurResult, Deblurrer, InferenceOptions
+from .cli_types import FRAMES, SEED, START, THREADS, TILE
 
 
 def _add_inference_options(p: argparse.ArgumentParser) -> None:
@@ -30,8 +31,8 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--delegate", default=None,
                    help="LiteRT: gpu | nnapi | hexagon | path to a delegate .so; ONNX: nnapi | qnn | coreml | xnnpack. "
                         "Falls back to the CPU, with the reason in report.json, when unavailable")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: min(4, cores))")
-    p.add_argument("--tile", type=int, default=256, help="tile size in px (TFLite graphs exist for 256 and 512)")
+    p.add_argument("--threads", type=THREADS, default=None, help="CPU threads (default: min(4, cores))")
+    p.add_argument("--tile", type=TILE, default=256, help="tile size in px (TFLite graphs exist for 256 and 512)")
     p.add_argument("--models", default=None, help="export folder (default: the shipped models)")
 
 
@@ -46,8 +47,8 @@ def add_deblur_parser(sub: argparse._SubParsersAction) -> None:
                                    "deblur. An image file: perception net -> SFT -> deblur (single-image path).")
     p.add_argument("input", help="folder of frames, video file, or one image")
     p.add_argument("-o", "--out", required=True, help="output folder")
-    p.add_argument("--start", type=int, default=0, help="video/folder: first frame of the burst")
-    p.add_argument("--n", type=int, default=None, help="video/folder: frames in the burst (default: all / 3)")
+    p.add_argument("--start", type=START, default=0, help="video/folder: first frame of the burst")
+    p.add_argument("--n", type=FRAMES, default=None, help="video/folder: frames in the burst (default: all / 3)")
     add_alignment_options(p)
     _add_inference_options(p)
     p.set_defaults(run=run_deblur)
@@ -60,9 +61,9 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:
                                    "(fused, blur map, both results, reference), report.json and index.html.")
     p.add_argument("clip", nargs="?", default=None, help="optional video: a real burst instead (no reference)")
     p.add_argument("-o", "--out", default="burstdeblur_demo", help="output folder (default: %(default)s)")
-    p.add_argument("--start", type=int, default=0, help="clip: first frame")
-    p.add_argument("--n", type=int, default=3, help="clip: frames in the burst (default 3)")
-    p.add_argument("--seed", type=int, default=0, help="built-in burst seed")
+    p.add_argument("--start", type=START, default=0, help="clip: first frame")
+    p.add_argument("--n", type=FRAMES, default=3, help="clip: frames in the burst (default 3)")
+    p.add_argument("--seed", type=SEED, default=0, help="built-in burst seed")
     _add_inference_options(p)
     p.set_defaults(run=run_demo)
 

@@ -26,6 +26,7 @@ from .image_io import encode_png
 from .reference_frame import REFERENCE_CHOICES
 from .registration import ON_FAIL, RegistrationConfig, register_burst
 from .weights import SCHEMES
+from .cli_types import FRAMES, SEED, START, THREADS, float_in
 
 
 WEIGHT_CHOICES = ("auto", "robust", *SCHEMES)
@@ -71,8 +72,8 @@ def add_fuse_parser(sub: argparse._SubParsersAction) -> None:
                                    "handheld burst made from a shipped CC0 photo is used.")
     p.add_argument("input", nargs="?", help="folder of frames or a video file (default: built-in burst)")
     p.add_argument("-o", "--out", default="burstdeblur_fuse", help="output folder (default: %(default)s)")
-    p.add_argument("--start", type=int, default=0, help="first frame of the window (default: 0)")
-    p.add_argument("--n", type=int, help="frames to fuse (default: all in a folder, 5 from a video)")
+    p.add_argument("--start", type=START, default=0, help="first frame of the window (default: 0)")
+    p.add_argument("--n", type=FRAMES, help="frames to fuse (default: all in a folder, 5 from a video)")
     p.add_argument("--weights", type=parse_weights, default="auto",
                    help=f"{' | '.join(WEIGHT_CHOICES)} | comma-separated per-frame numbers (default: auto = robust, "
                         "sharpness-aware per-pixel weights when aligned, equal weights with --align off)")
@@ -83,13 +84,13 @@ def add_fuse_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--range", dest="map_range", choices=MAP_RANGES, default="unit",
                    help="range of blur_degree.npy and the JSON figures: unit = 0-1 of full scale "
                         "(half the sample range), percent = 0-100, raw = sample units (default: unit)")
-    p.add_argument("--target-blur", type=float,
+    p.add_argument("--target-blur", type=float_in(0.0, 1.0),
                    help="choose n and the window from this expected global blur (unit range); needs --calibration")
     p.add_argument("--calibration", type=Path, help="file written by `burstdeblur calibrate`")
-    p.add_argument("--n-max", type=int, default=8, help="frames searched for --target-blur in a video (default: 8)")
-    p.add_argument("--threads", type=int, help="fusion threads (default: min(4, cores))")
-    p.add_argument("--heatmap-max", type=float, help="unit-range value shown as the hottest colour (default: 99.5th percentile)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the built-in burst (default: 0)")
+    p.add_argument("--n-max", type=FRAMES, default=8, help="frames searched for --target-blur in a video (default: 8)")
+    p.add_argument("--threads", type=THREADS, help="fusion threads (default: min(4, cores))")
+    p.add_argument("--heatmap-max", type=float_in(0.0, 1.0, low_open=True), help="unit-range value shown as the hottest colour (default: 99.5th percentile)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the built-in burst (default: 0)")
     p.set_defaults(run=run_fuse)
 
 
@@ -97,8 +98,8 @@ def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="fit the n -> global blur relation from bursts (patent claim 4)")
     p.add_argument("inputs", nargs="*", help="folders of frames or videos (default: three built-in bursts)")
     p.add_argument("-o", "--out", type=Path, default=Path("blur_calibration.json"))
-    p.add_argument("--n-max", type=int, default=8)
-    p.add_argument("--start", type=int, default=0)
+    p.add_argument("--n-max", type=FRAMES, default=8)
+    p.add_argument("--start", type=START, default=0)
     p.add_argument("--align", choices=("homography", "off"), default="homography",
                    help="register every frame to the middle one before measuring windows (default: homography)")
     p.set_defaults(run=run_calibrate)

@@ -8,14 +8,13 @@ or libpng prints while decoding makes the file an error naming it.
 """
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .bounded_read import read_regular_file
 from .errors import BurstError
 from .image_header import EXTENSION_FORMATS, ImageHeader, read_header
 from .native_messages import native_stderr
@@ -31,28 +30,6 @@ def _check_complete(path: Path, kind: str, data: bytes) -> None:
         raise BurstError(f"{path}: truncated JPEG (no end-of-image marker)")
     if kind == "PNG" and b"IEND" not in data[-32:]:
         raise BurstError(f"{path}: truncated PNG (no IEND chunk)")
-
-
-def read_file_bounded(path: Path, limit: int, what: str) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; devices, FIFOs and folders are refused
-    before they are opened (reading /dev/zero never ends, opening a FIFO blocks)."""
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise BurstError(f"{path}: cannot read {what} ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise BurstError(f"{path}: {what} is not a regular file")
-    if info.st_size > limit:
-        raise BurstError(f"{path}: {what} of {info.st_size / 2**20:.0f} MiB is larger than the "
-                         f"{limit // 2**20} MiB allowed")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise BurstError(f"{path}: cannot read {what} ({exc.strerror})") from None
-    if len(data) > limit:
-        raise BurstError(f"{path}: {what} grew past {limit // 2**20} MiB while being read")
-    return data
 
 
 @dataclass(frozen=True)
@@ -72,7 +49,7 @@ def _benign(message: str) -> bool:
 
 def open_image(path: str | Path) -> EncodedImage:
     path = Path(path)
-    data = read_file_bounded(path, MAX_FILE_BYTES, "image file")
+    data = read_regular_file(path, MAX_FILE_BYTES, "image file")
     if not data:
         raise BurstError(f"{path}: empty file")
     header = read_header(data, str(path))

@@ -21,6 +21,7 @@ from .blur_map import scale_map
 from .burst_input import Burst
 from .burst_pipeline import BurstResult, FuseOptions, process_burst
 from .errors import BurstError
+from .pixel_budget import MEMORY, check_frame, check_memory
 from .model_store import ModelStore
 from .tiling import TileLayout, run_tiled
 
@@ -155,3 +156,6 @@ def _check_image(image: np.ndarray) -> None:
         raise BurstError(f"expected an 8-bit (uint8) image, got {image.dtype}; the nets were trained on 8-bit data")
     if min(image.shape[:2]) < 8:
         raise BurstError(f"image {image.shape[1]}x{image.shape[0]} is too small (at least 8x8)")
+    height, width = image.shape[:2]
+    check_frame(width, height, "image")
+    check_memory(MEMORY.image(height, width), f"deblurring a {width}x{height} px image")

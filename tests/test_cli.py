@@ -57,7 +57,7 @@ def test_fuse_folder_with_options_matches_api(tmp_path, demo_burst):
 @pytest.mark.parametrize("args, message", [
     (["fuse", "{tmp}/missing"], "no such file or folder"),
     (["fuse", "{tmp}/empty"], "no PNG/JPEG/TIFF frames"),
-    (["fuse", "--n", "1"], "n >= 2"),
+    (["fuse", "--n", "1"], "argument --n: must be in 2..256; got 1"),
     (["fuse", "--weights", "1,2"], "2 weights given for 8 frames"),
     (["fuse", "--weights", "1,-1,1,1,1,1,1,1"], "weights must be >= 0"),
     (["fuse", "--reference", "9"], "outside 0..7"),
@@ -84,5 +84,5 @@ def test_calibrate_then_fuse_with_target_blur(tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["window_selection"]["n"] == 4 and summary["n"] == 4
-    done = _run("fuse", "-o", str(tmp_path / "o2"), "--calibration", str(calib), "--target-blur", "5")
+    done = _run("fuse", "-o", str(tmp_path / "o2"), "--calibration", str(calib), "--target-blur", "0.9")
     assert done.returncode == 2 and "outside the calibrated range" in done.stderr

@@ -146,7 +146,7 @@ def test_bad_input_fails_cleanly(case, tmp_path, capsys):
         expected = "smaller than the 64x64 crop"
     elif case == "n1":
         args += ["builtin", "--n", "1"]
-        expected = "n >= 2"
+        expected = "--n: must be in 2..256"
     elif case == "short-video":
         writer = cv2.VideoWriter(str(tmp_path / "short.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 25, (96, 80))
         for _ in range(2):

@@ -151,8 +151,12 @@ def test_evaluate_cli_tiny(trained, tmp_path):
     rows = list(csv.DictReader((out / "per_image.csv").open()))
     assert len(rows) == len(bursts) and "peer_psnr" in rows[0] and "no_map_psnr" not in rows[0]
     assert (out / "examples.png").stat().st_size > 0
-    # A non-empty output folder is refused and left as it was.
-    assert main(args) == 2
+    # A folder holding files burstdeblur did not write is refused and left as it was.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("not burstdeblur's")
+    assert main([*args[:-1], str(mine)]) == 2
+    assert [p.name for p in mine.iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in out.iterdir()) == [".burstdeblur-output", "examples.png", "independent.csv", "independent.md",
                                                      "per_image.csv", "report.json", "summary.md"]
     independent = list(csv.DictReader((out / "independent.csv").open()))
