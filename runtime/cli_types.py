@@ -46,7 +46,7 @@ THREADS = int_in(1, MAX_THREADS)
 SEED = int_in(0, MAX_SEED)
 FRAMES = int_in(2, 256)  # runtime.burst_input.MAX_FRAMES
 START = int_in(0, 10**7)
-TILE = int_in(64, 2048, multiple=16)
+TILE = int_in(16, 2048, multiple=16)
 
 
 class OneLineParser(argparse.ArgumentParser):

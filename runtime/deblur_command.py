@@ -84,20 +84,20 @@ def run_deblur(args: argparse.Namespace) -> int:
     if not source.exists():
         raise BurstError(f"{source}: no such file or folder")
     check_output_folder(args.out, [source])
-    deblurrer = Deblurrer(_inference_options(args))
+    # The input is read and checked before the models load: a bad file is refused in milliseconds.
     if source.is_file() and source.suffix.lower() in IMAGE_EXTENSIONS:
         image = read_image(source)
         if image.ndim != 3 or image.shape[2] != 3:
             raise BurstError(f"{source}: has {image.shape[2]} channel(s); the nets take RGB photos")
         if image.dtype != np.uint8:
             raise BurstError(f"{source}: is {image.dtype}; the nets take 8-bit photos")
-        result = deblurrer.single_image(image, _progress("deblur"))
-    elif source.is_dir() or source.suffix.lower() in VIDEO_EXTENSIONS:
+        result = Deblurrer(_inference_options(args)).single_image(image, _progress("deblur"))
+    elif source.is_dir() or (source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS):
         n = args.n if args.n is not None or source.is_dir() else 3
         burst = load_burst(source, args.start, n)
         fuse = FuseOptions(align=args.align, reference=args.reference,
                            registration=RegistrationConfig(on_fail=args.on_fail))
-        result = deblurrer.burst(burst, fuse, _progress("deblur"))
+        result = Deblurrer(_inference_options(args)).burst(burst, fuse, _progress("deblur"))
         for line in result.burst.warnings:
             print(f"warning: {line}", file=sys.stderr)
     else:
@@ -105,7 +105,7 @@ def run_deblur(args: argparse.Namespace) -> int:
     files = {"deblurred.png": encode_png(result.deblurred), "blur_heatmap.png": encode_png(render_heatmap(result.blur_map)[0])}
     if result.fused is not None:
         files["fused.png"] = encode_png(result.fused)
-    report = {"input": str(source), **result.report(), "options": vars(deblurrer.options)}
+    report = {"input": str(source), **result.report(), "options": vars(_inference_options(args))}
     files["report.json"] = (json.dumps(report, indent=1) + "\n").encode()
     publish_folder(args.out, files, [source])
     print(json.dumps(report["timings_ms"]))

@@ -92,6 +92,9 @@ def check_output_folder(target: str | Path, inputs: Iterable[str | Path] = ()) -
     if str(target).strip() == "":
         raise BurstError("output folder (-o) is empty; name a folder")
     path = Path(os.path.abspath(target))
+    if path.parent.is_dir():  # every run starts by tidying up after runs that were killed
+        with _locked(path.parent):
+            remove_leftovers(path.parent, path.name)
     real = path.resolve()
     if path.is_symlink():
         raise BurstError(f"{target}: output folder is a symbolic link; name a real folder")
@@ -125,8 +128,6 @@ def publish_folder(target: str | Path, files: dict[str, bytes], inputs: Iterable
             raise BurstError(f"invalid output file name {name!r}")
     parent = path.parent
     parent.mkdir(parents=True, exist_ok=True)
-    with _locked(parent):
-        remove_leftovers(parent, path.name)
     staging = parent / f".{path.name}.staging-{os.getpid()}"
     old = parent / f".{path.name}.old-{os.getpid()}"
     try:
@@ -137,8 +138,8 @@ def publish_folder(target: str | Path, files: dict[str, bytes], inputs: Iterable
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
+        check_output_folder(target, inputs)  # another run may have changed it meanwhile
         with _locked(parent):
-            check_output_folder(target, inputs)  # another run may have changed it meanwhile
             if os.path.lexists(path):
                 os.rename(path, old)
             os.rename(staging, path)
