@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,10 @@ def run_export_isolated(args: list[str]) -> int:
         if done.returncode in (0, 1, 2):
             return done.returncode
         # Killed by a signal (negative code) or a fatal abort: remove what the dead run left, try again.
+        # NATIVE_RETRY_LOG (optional) counts such deaths across runs, e.g. for a 10-run soak.
+        if os.environ.get("NATIVE_RETRY_LOG"):
+            with open(os.environ["NATIVE_RETRY_LOG"], "a") as log:
+                log.write(f"export child died with status {done.returncode}: {done.stderr.strip()[-200:]!r}\n")
         if out is not None and out.exists() and not any(p.name == "manifest.json" for p in out.iterdir()):
             shutil.rmtree(out)
         for stale in (out.parent.glob(f".{out.name}*") if out is not None else ()):
