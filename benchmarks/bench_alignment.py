@@ -24,7 +24,9 @@ from burstdeblur.runtime.demo_burst import make_demo_burst
 def burst_at(width: int, height: int, n: int, seed: int = 0):
     """The built-in handheld burst, resampled to ``width`` x ``height`` (shake scales with it)."""
     small = make_demo_burst(n=n, seed=seed)
-    frames = np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC) for f in small.frames])
+    frames = np.empty((n, height, width, small.frames.shape[3]), np.uint8)  # [n, H, W, C], no second copy
+    for i, f in enumerate(small.frames):
+        frames[i] = cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC)
     return from_array(frames)
 
 

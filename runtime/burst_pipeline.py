@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+import cv2
 import numpy as np
 
 from .blur_map import full_scale_std, global_blur, range_factor, scale_map
@@ -23,7 +24,8 @@ from .burst_input import Burst, default_reference
 from .errors import BurstError
 from .pixel_budget import MEMORY, check_align_size, check_burst, check_memory
 from .fusion import fuse_and_blur_map
-from .dense_align import AlignConfig, align_burst, burst_gray
+from .aligned_fusion import fuse_aligned
+from .dense_align import AlignConfig, align_burst, plan_alignment, plan_size, small_lumas, upsample_rows
 from .reference_frame import REFERENCE_CHOICES, choose_reference
 from .registration import RegistrationConfig, register_burst
 from .robust_merge import MergeConfig, merge_weights, noise_sigma
@@ -163,80 +165,39 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
 
     t0 = time.perf_counter()
     choice = options.reference_choice
-    lumas = None  # [n, H, W] float32 luma of the frames as shot, when reference choice or alignment reads it
+    lumas = None  # [n, h, w] float32 plan-level luma of the frames as shot (reference choice, alignment, merge)
     if options.align == "dense" or choice == "sharpest":
-        lumas = burst_gray(burst.frames, burst.max_value)
+        lumas = small_lumas(burst.frames, burst.max_value, plan_size(height, width, options.alignment))
     if choice == "sharpest":
         reference = choose_reference(lumas, "sharpest")[0]
     else:
         reference = default_reference(n) if choice == "middle" else int(choice)
     timings["reference"] = (time.perf_counter() - t0) * 1e3
 
-    t0 = time.perf_counter()
-    frames, valid, names, records, kept = burst.frames, None, burst.names, (), tuple(range(n))
-    sigma8 = None
-    if options.align == "dense":
-        sigma8 = noise_sigma(lumas[reference])
-        aligned = align_burst(burst.frames, burst.max_value, reference, options.alignment, burst.names, sigma8,
-                              lumas)
-        frames, records = aligned.frames, aligned.records
-        valid = aligned.valid
-    elif options.align == "homography":
-        reg = register_burst(burst.frames, burst.max_value, reference, options.registration, burst.names)
-        frames, records, kept = reg.frames, reg.records, reg.kept
-        valid = reg.partial_valid
-        names = tuple(burst.names[i] for i in kept)
-    timings["align"] = (time.perf_counter() - t0) * 1e3
-
-    t0 = time.perf_counter()
     frame_report: list[dict] = []
     warnings: list[str] = []
-    contributing = None
-    if scheme == "robust":
-        lumas_k = burst_gray(frames, burst.max_value)  # of the aligned frames
-        ref_k = kept.index(reference)
-        vmask = valid if valid is not None else np.ones(lumas_k.shape, bool)
-        merged = merge_weights(lumas_k, vmask, ref_k, options.merge, sigma8)
-        weights = merged.weights
-        for k, i in enumerate(kept):
-            frame_report.append({"index": i, "name": burst.names[i], "used": merged.used[k],
-                                 "agree_fraction": round(merged.agree_fraction[k], 4),
-                                 "mean_weight": round(merged.mean_weight[k], 4)})
-        dropped = [burst.names[kept[k]] for k in range(len(kept)) if not merged.used[k]]
-        if dropped:
-            if len(dropped) == len(kept) - 1:
-                warnings.append(f"no frame agrees with the reference {burst.names[reference]}: "
-                                f"the result is that frame alone (dropped: {', '.join(dropped)})")
-            else:
-                warnings.append(f"dropped {len(dropped)} frame(s) that do not align with the reference: "
-                                f"{', '.join(dropped)}")
-        low = [f"{r['name']} ({r['agree_fraction']:.0%})" for r in frame_report if r["used"] and r["agree_fraction"] < 0.5]
-        if low:
-            warnings.append("frames used on part of the picture only (share agreeing with the reference): "
-                            + ", ".join(low))
-        # The weights are 0 wherever a frame does not cover the reference or disagrees with it, and the
-        # reference's weight is positive everywhere: the fast per-pixel-weight path of the fusion handles
-        # it all, no mask needed. Coverage is what contributed.
-        valid = None
-        contributing = (weights > 0).sum(axis=0, dtype=np.uint16)  # [H, W]
+    if options.align == "dense" and scheme == "robust":
+        # The default burst path: plan at half resolution, weights there, full-resolution frames resampled
+        # and fused strip by strip (no aligned copy of the burst is ever made).
+        t0 = time.perf_counter()
+        sigma_plan = noise_sigma(lumas[reference])
+        plan = plan_alignment(burst.frames, burst.max_value, reference, options.alignment, burst.names,
+                              sigma_plan / options.alignment.flow_scale, lumas)
+        timings["align"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        merged = merge_weights(plan.lumas, plan.valid, reference, options.merge, sigma_plan,
+                               options.alignment.flow_scale)
+        frame_report, warnings = _merge_report(merged, burst.names, tuple(range(n)), reference)
+        timings["weights"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        fusion = fuse_aligned(burst.frames, plan, merged, map_mode=options.map_mode, threads=options.threads)
+        timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
+        records, kept, names, weights = plan.records, tuple(range(n)), burst.names, merged.weights
+        contributing = fusion.coverage
+        fusion = replace(fusion, coverage=None)
     else:
-        spec = scheme
-        if not isinstance(spec, str):
-            spec = tuple(spec[i] for i in kept)
-        if valid is not None and valid.all():
-            valid = None
-        weights = build_weights(spec, frames, burst.max_value, valid)
-    timings["weights"] = (time.perf_counter() - t0) * 1e3
-
-    t0 = time.perf_counter()
-    fusion = fuse_and_blur_map(frames, weights, map_mode=options.map_mode, valid=valid, threads=options.threads)
-    if scheme == "robust":
-        # The map: formula (1) over the aligned frames with the sharpness weights, without the robustness
-        # term, so local motion and misalignment the merge left out still show (robust_merge.py).
-        blur = fuse_and_blur_map(frames, merged.map_weights, map_mode=options.map_mode,
-                                 threads=options.threads).blur_raw
-        fusion = replace(fusion, blur_raw=blur)
-    timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
+        fusion, records, kept, names, weights, contributing, frame_report, warnings = _fuse_whole(
+            burst, options, reference, timings)
 
     n_kept = len(kept)
     coverage = fusion.coverage
@@ -258,3 +219,84 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
         frame_weights=frame_weights, registrations=records, reference=reference,
         frame_report=tuple(frame_report), warnings=tuple(warnings),
         global_blur_unit=global_blur(unit, full), timings_ms=timings, options=options)
+
+
+def _fuse_whole(burst: Burst, options: FuseOptions, reference: int, timings: dict[str, float]):
+    """Alignment (dense, homography or none) into whole aligned frames, then the per-frame or per-pixel
+    weight schemes of weights.py: the unaligned patent fusion and the baselines (aligned mean)."""
+    scheme = options.weight_scheme
+    t0 = time.perf_counter()
+    frames, valid, names, records, kept = burst.frames, None, burst.names, (), tuple(range(burst.n))
+    if options.align == "dense":
+        h, w = burst.frames.shape[1:3]
+        lumas = small_lumas(burst.frames[reference:reference + 1], burst.max_value,
+                            plan_size(h, w, options.alignment))
+        sigma8 = noise_sigma(lumas[0]) / options.alignment.flow_scale
+        aligned = align_burst(burst.frames, burst.max_value, reference, options.alignment, burst.names, sigma8)
+        frames, records, valid = aligned.frames, aligned.records, aligned.valid
+    elif options.align == "homography":
+        reg = register_burst(burst.frames, burst.max_value, reference, options.registration, burst.names)
+        frames, records, kept = reg.frames, reg.records, reg.kept
+        valid = reg.partial_valid
+        names = tuple(burst.names[i] for i in kept)
+    timings["align"] = (time.perf_counter() - t0) * 1e3
+    t0 = time.perf_counter()
+    if scheme == "robust":  # registered (homography) frames: the robust weights, upsampled to whole frames
+        return _robust_whole(burst, options, frames, valid, records, kept, names, reference, timings, t0)
+    spec = scheme
+    if not isinstance(spec, str):
+        spec = tuple(spec[i] for i in kept)
+    if valid is not None and valid.all():
+        valid = None
+    weights = build_weights(spec, frames, burst.max_value, valid)
+    timings["weights"] = (time.perf_counter() - t0) * 1e3
+    t0 = time.perf_counter()
+    fusion = fuse_and_blur_map(frames, weights, map_mode=options.map_mode, valid=valid, threads=options.threads)
+    timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
+    return fusion, records, kept, names, weights, None, [], []
+
+
+def _robust_whole(burst, options, frames, valid, records, kept, names, reference, timings, t0):
+    n_k, h, w, _ = frames.shape
+    size = plan_size(h, w, options.alignment)
+    lumas = small_lumas(frames, burst.max_value, size)  # [n_k, h', w'] of the registered frames
+    valid_small = np.ones(lumas.shape, bool)
+    if valid is not None:
+        for k in range(n_k):
+            inside = cv2.resize(valid[k].astype(np.uint8), size[::-1], interpolation=cv2.INTER_AREA) == 1
+            valid_small[k] = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8),
+                                       borderType=cv2.BORDER_REPLICATE) > 0
+    ref_k = kept.index(reference)
+    merged = merge_weights(lumas, valid_small, ref_k, options.merge, None, options.alignment.flow_scale)
+    frame_report, warnings = _merge_report(merged, burst.names, kept, reference)
+    k = options.alignment.plan_factor
+    both = np.stack([upsample_rows(x, k, 0, h, w) for x in merged.both])  # [n_k, H, W, 2]
+    weights, map_weights = both[..., 0], both[..., 1]
+    timings["weights"] = (time.perf_counter() - t0) * 1e3
+    t0 = time.perf_counter()
+    fusion = fuse_and_blur_map(frames, weights, map_mode=options.map_mode, threads=options.threads)
+    blur = fuse_and_blur_map(frames, map_weights, map_mode=options.map_mode, threads=options.threads).blur_raw
+    timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
+    fusion = replace(fusion, blur_raw=blur)
+    return fusion, records, kept, names, weights, (weights > 0).sum(axis=0, dtype=np.uint16), frame_report, warnings
+
+
+def _merge_report(merged, names: tuple[str, ...], kept: tuple[int, ...], reference: int):
+    """Per-frame merge report and the warnings a user must see (frames dropped, used on part of the picture)."""
+    frame_report = [{"index": i, "name": names[i], "used": merged.used[k],
+                     "agree_fraction": round(merged.agree_fraction[k], 4),
+                     "mean_weight": round(merged.mean_weight[k], 4)} for k, i in enumerate(kept)]
+    warnings = []
+    dropped = [names[kept[k]] for k in range(len(kept)) if not merged.used[k]]
+    if dropped:
+        if len(dropped) == len(kept) - 1:
+            warnings.append(f"no frame agrees with the reference {names[reference]}: "
+                            f"the result is that frame alone (dropped: {', '.join(dropped)})")
+        else:
+            warnings.append(f"dropped {len(dropped)} frame(s) that do not align with the reference: "
+                            f"{', '.join(dropped)}")
+    low = [f"{r['name']} ({r['agree_fraction']:.0%})" for r in frame_report if r["used"] and r["agree_fraction"] < 0.5]
+    if low:
+        warnings.append("frames used on part of the picture only (share agreeing with the reference): "
+                        + ", ".join(low))
+    return frame_report, warnings

@@ -2,7 +2,7 @@
 
 For every frame against the reference (NumPy + OpenCV only):
 
-1. **Dense flow** at ``flow_scale`` of full resolution with OpenCV's DIS
+1. **Dense flow** at 1 / ``plan_factor`` of full resolution with OpenCV's DIS
    optical flow (a coarse-to-fine patch method: large handheld shifts are
    found on its pyramid), reference -> frame.
 2. **Global estimate:** a homography fitted by RANSAC to the flow at textured
@@ -40,11 +40,12 @@ from .registration import gray8
 DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
                "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 MIN_SIDE = 16  # below this there is no structure to align: frames are used as shot
+MAX_POINTS = 600  # grid points the global homography is fitted to (RANSAC and LK cost grows with them)
 
 
 @dataclass(frozen=True)
 class AlignConfig:
-    flow_scale: float = 0.5  # dense flow at half resolution: ~4 ms per 1080p pair (DIS ultrafast), ~0.3 px
+    plan_factor: int = 2  # flow, weights and every decision at half resolution: ~4 ms per 1080p DIS pair
     preset: str = "ultrafast"
     coarse_side: int = 400  # long side of the level where identity and homography are compared
     grid_step: int = 8  # px at flow resolution between the points the homography is fitted to
@@ -56,9 +57,14 @@ class AlignConfig:
     def default() -> "AlignConfig":
         return AlignConfig()
 
+    @property
+    def flow_scale(self) -> float:
+        """Plan resolution / full resolution."""
+        return 1.0 / self.plan_factor
+
     def check(self) -> None:
-        if not 0.05 <= self.flow_scale <= 1.0:
-            raise BurstError(f"flow_scale must be in [0.05, 1], got {self.flow_scale}")
+        if self.plan_factor not in (1, 2, 4):
+            raise BurstError(f"plan_factor must be 1, 2 or 4, got {self.plan_factor}")
         if self.preset not in DIS_PRESETS:
             raise BurstError(f"unknown DIS preset {self.preset!r}; choose one of {', '.join(DIS_PRESETS)}")
         if self.coarse_side < 32 or self.grid_step < 1 or self.ransac_px <= 0:
@@ -82,69 +88,128 @@ class FrameAlignment:
 
 
 @dataclass(frozen=True)
+class AlignmentPlan:
+    """Where every reference pixel lies in every frame, at plan (flow) resolution, plus what the merge reads.
+
+    The full-resolution frames are never copied here: the merge resamples them strip by strip
+    (aligned_fusion.py), so a 12 MP burst needs no aligned copy of itself.
+    """
+    size: tuple[int, int]  # (H, W) of the frames
+    small_size: tuple[int, int]  # (h, w) of the plan level
+    reference: int
+    disp: tuple[np.ndarray | None, ...]  # per frame [h, w, 2] float32 displacement in full-resolution px;
+    #                                       None: the frame is used exactly as shot (reference, identity)
+    lumas: np.ndarray  # [n, h, w] float32 luma (8-bit levels) of each frame resampled to the reference
+    valid: np.ndarray  # [n, h, w] bool: the frame covers that pixel (one plan px of margin taken off)
+    records: tuple[FrameAlignment, ...]
+
+    @property
+    def factor(self) -> int:
+        """Full-resolution px per plan px."""
+        return -(-self.size[0] // self.small_size[0])
+
+
+@dataclass(frozen=True)
 class DenseAlignment:
     frames: np.ndarray  # [n, H, W, C] aligned to the reference, input dtype
     valid: np.ndarray  # [n, H, W] bool: pixel covered by the warped frame
     records: tuple[FrameAlignment, ...]
 
 
-def burst_gray(frames: np.ndarray, max_value: float) -> np.ndarray:
-    """``[n, H, W, C]`` -> ``[n, H, W]`` float32 luma in 8-bit levels: what the reference choice, the
-    alignment and the merge weights all read (computed once per burst and once after alignment)."""
-    return np.stack([gray8(f, max_value) for f in frames]).astype(np.float32)
+def plan_size(h: int, w: int, config: AlignConfig) -> tuple[int, int]:
+    """(h, w) of the plan level: the frame padded to a multiple of the plan factor, then block-averaged, so
+    one plan px is exactly ``plan_factor`` full-resolution px (upsampling a strip then needs no global state)."""
+    k = config.plan_factor
+    return -(-h // k), -(-w // k)
 
 
-def align_burst(frames: np.ndarray, max_value: float, reference: int, config: AlignConfig = AlignConfig(),
-                names: tuple[str, ...] | None = None, noise_sigma8: float = 1.0,
-                gray: np.ndarray | None = None) -> DenseAlignment:
-    """Align ``[n, H, W, C]`` frames to ``frames[reference]``.
+def small_lumas(frames: np.ndarray, max_value: float, size: tuple[int, int]) -> np.ndarray:
+    """``[n, H, W, C]`` -> ``[n, h, w]`` float32 BT.601 luma in 8-bit levels, block-averaged to ``size`` (h, w).
+
+    The reference choice, the alignment and the merge weights all read this one small luma (computed once
+    per burst): every decision is taken at plan resolution, only the final resampling is at full size."""
+    n, full_h, full_w = frames.shape[:3]
+    h, w = size
+    k = -(-full_h // h)
+    out = np.empty((n, h, w), np.float32)  # [n, h, w]
+    for i, frame in enumerate(frames):
+        # Full-resolution 8-bit luma first (OpenCV's integer conversion for uint8 frames), then a float block
+        # average: rounding the small image to whole levels would add quantisation noise at the level where
+        # the merge compares frames against the noise.
+        luma = gray8(frame, max_value).astype(np.float32)  # [H, W]
+        if (h * k, w * k) != (full_h, full_w):
+            luma = cv2.copyMakeBorder(luma, 0, h * k - full_h, 0, w * k - full_w, cv2.BORDER_REPLICATE)
+        out[i] = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA) if k > 1 else luma
+    return out
+
+
+def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config: AlignConfig = AlignConfig(),
+                   names: tuple[str, ...] | None = None, noise_sigma8: float = 1.0,
+                   lumas: np.ndarray | None = None) -> AlignmentPlan:
+    """Align ``[n, H, W, C]`` frames to ``frames[reference]`` at plan resolution.
 
     Args:
-        noise_sigma8: noise std of the luma in 8-bit levels (sets the truncation of the photometric cost).
-        gray: the frames' ``[n, H, W]`` luma (burst_gray) when the caller has it already.
+        noise_sigma8: noise std of the full-resolution luma in 8-bit levels (sets the truncation of the
+            photometric cost and the local-flow test).
+        lumas: the frames' ``[n, h, w]`` small_lumas when the caller has them already.
     Returns:
-        aligned frames, coverage masks and one record per frame (never refuses a frame: the merge decides
-        how much each aligned pixel counts).
+        the plan (displacements, resampled small lumas, coverage) and one record per frame. No frame is
+        ever refused: the merge decides how much each aligned pixel counts.
     """
     config.check()
     n, h, w, _ = frames.shape
     names = names or tuple(str(i) for i in range(n))
-    aligned = np.empty_like(frames)  # [n, H, W, C]
-    valid = np.ones((n, h, w), bool)  # [n, H, W]
+    fh, fw = plan_size(h, w, config)
+    if lumas is None:
+        lumas = small_lumas(frames, max_value, (fh, fw))
+    if lumas.shape != (n, fh, fw):
+        raise BurstError(f"plan lumas have shape {lumas.shape}, expected {(n, fh, fw)}")
+    aligned = np.empty_like(lumas)  # [n, fh, fw]
+    valid = np.ones((n, fh, fw), bool)  # [n, fh, fw]
+    disps: list[np.ndarray | None] = []
     records = []
-    if gray is None:
-        gray = burst_gray(frames, max_value)  # [n, H, W] float32
-    ref_luma = gray[reference].astype(np.uint8)  # [H, W], exact: whole levels
     if min(h, w) < MIN_SIDE:
-        aligned[...] = frames
-        return DenseAlignment(aligned, valid, tuple(
+        aligned[...] = lumas
+        return AlignmentPlan((h, w), (fh, fw), reference, (None,) * n, aligned, valid, tuple(
             FrameAlignment(i, names[i], "reference" if i == reference else "none", _tuple(np.eye(3)),
                            None, None, 0.0, 0.0, 1.0) for i in range(n)))
-    fh, fw = max(8, round(h * config.flow_scale)), max(8, round(w * config.flow_scale))
-    ref_small = cv2.resize(ref_luma, (fw, fh), interpolation=cv2.INTER_AREA)
+    sx = sy = float(config.plan_factor)  # full-resolution px per plan px
+    ref_small = np.clip(np.rint(lumas[reference]), 0, 255).astype(np.uint8)  # [fh, fw] DIS reads 8 bits
     cs = min(1.0, config.coarse_side / max(fh, fw))
     ref_coarse = cv2.resize(ref_small, None, fx=cs, fy=cs, interpolation=cv2.INTER_AREA) if cs < 1 else ref_small
     dis = cv2.DISOpticalFlow_create(DIS_PRESETS[config.preset])
     grid_small = _grid(fh, fw)  # [fh, fw, 2]
-    points = _textured_points(ref_small, config.grid_step)  # [k, 2] flow-resolution px
+    points = _textured_points(ref_small, config.grid_step)  # [k, 2] plan px
     # The truncation of the photometric cost: differences beyond ~3 noise stds (coarse level averages noise down).
     # Both sides are low-passed first, so frames with different motion blur still agree where aligned.
     tau = 3.0 * noise_sigma8 / max(1.0, 1.0 / cs / config.flow_scale) + 6.0
     ref_coarse = _lowpass(ref_coarse)
-    full_grid = None
+    unit = np.float32([sx, sy])
+    # The level of the first (global) flow pass: half the plan resolution unless the plan is already small.
+    g = 2 if min(fh, fw) >= 128 else 1
+    ref_level = cv2.resize(ref_small, (-(-fw // g), -(-fh // g)), interpolation=cv2.INTER_AREA) if g > 1 else ref_small
+    points_level = np.floor(points / g)  # whole level px, where the flow is read
+    # Level px u <-> plan px g u + (g - 1) / 2 (pixel centres of a g x g block average).
+    to_plan = np.array([[g, 0, (g - 1) / 2], [0, g, (g - 1) / 2], [0, 0, 1]], np.float64)
+    from_plan = np.linalg.inv(to_plan)
     for i in range(n):
         if i == reference:
-            aligned[i] = frames[i]
+            aligned[i] = lumas[i]
+            disps.append(None)
             records.append(FrameAlignment(i, names[i], "reference", _tuple(np.eye(3)), 0.0, 0.0, 0.0, 0.0, 1.0))
             continue
-        small = cv2.resize(gray[i].astype(np.uint8), (fw, fh), interpolation=cv2.INTER_AREA)
-        # A large jerk can exceed what DIS's pyramid finds: start it from the phase-correlation translation.
-        shift = _phase_shift(ref_coarse, _lowpass(cv2.resize(small, ref_coarse.shape[::-1],
-                                                             interpolation=cv2.INTER_AREA) if cs < 1 else small), cs)
-        pre = np.array([[1, 0, shift[0]], [0, 1, shift[1]], [0, 0, 1]], np.float64)
-        flow = dis.calc(ref_small, _warp(small, pre), None) + shift.astype(np.float32)  # [fh, fw, 2]
-        hom_small = _fit_homography(points, flow, config.ransac_px)
+        small = np.clip(np.rint(lumas[i]), 0, 255).astype(np.uint8)  # [fh, fw]
         coarse = _lowpass(cv2.resize(small, ref_coarse.shape[::-1], interpolation=cv2.INTER_AREA) if cs < 1 else small)
+        # A large jerk can exceed what DIS's pyramid finds: start it from the phase-correlation translation.
+        shift = _phase_shift(ref_coarse, coarse, cs)
+        # First pass for the global estimate only, one level below the plan (the second pass and the LK polish
+        # measure precisely): DIS from the phase-correlation start, a homography fitted to it.
+        pre = np.array([[1, 0, shift[0] / g], [0, 1, shift[1] / g], [0, 0, 1]], np.float64)
+        level = cv2.resize(small, ref_level.shape[::-1], interpolation=cv2.INTER_AREA) if g > 1 else small
+        flow = dis.calc(ref_level, _warp(level, pre), None)  # [fh/g, fw/g, 2]
+        flow += (shift / g).astype(np.float32)
+        hom_level = _fit_homography(points_level, flow, config.ransac_px)
+        hom_small = None if hom_level is None else to_plan @ hom_level @ from_plan
         cost_id = _truncated_cost(ref_coarse, coarse, np.eye(3), tau)
         cost_h = None
         model, glob = "identity", np.eye(3)
@@ -154,14 +219,16 @@ def align_burst(frames: np.ndarray, max_value: float, reference: int, config: Al
             if cost_h < cost_id - config.identity_margin:
                 model, glob = "homography", hom_small
         # Second pass on the frame warped by the global estimate: the residual flow is small, so DIS measures
-        # it precisely; a homography fitted to it polishes the global warp (a handheld burst is mostly global).
+        # it precisely; a homography fitted to LK tracks polishes the global warp (a handheld burst is mostly
+        # global).
         warped = _warp(small, glob) if model == "homography" else small
         residual = dis.calc(ref_small, warped, None)  # [fh, fw, 2]
         if model == "homography":
             polish = _track_homography(ref_small, warped, points, config.ransac_px)
             if polish is not None:
                 glob = glob @ polish
-                residual = residual - (_apply(polish, grid_small) - grid_small)
+                residual -= _apply(polish, grid_small)
+                residual += grid_small
                 warped = _warp(small, glob)
         # Local flow only where the global warp leaves a difference beyond noise and the flow reduces it:
         # elsewhere the global warp is used exactly (a static background stays bit-exact).
@@ -171,24 +238,81 @@ def align_burst(frames: np.ndarray, max_value: float, reference: int, config: Al
         d_local = cv2.blur(np.abs(local_warped.astype(np.float32) - ref_small), (k, k))
         t_local = 3.0 * noise_sigma8 + 6.0
         local = (d_glob > t_local) & (d_local < 0.5 * d_glob) & config.local_flow  # [fh, fw]
-        global_disp = _apply(glob, grid_small) - grid_small  # [fh, fw, 2]
-        disp_small = global_disp + residual * local[..., None]
-        if full_grid is None:
-            full_grid = _grid(h, w)
-        disp = cv2.resize(disp_small, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(1.0 / config.flow_scale)
-        map_xy = full_grid + disp  # [H, W, 2] frame px for each reference px
-        m1, m2 = cv2.convertMaps(map_xy, None, cv2.CV_16SC2)
-        out = cv2.remap(frames[i], m1, m2, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-        aligned[i] = out.reshape(frames.shape[1:])
-        mx, my = map_xy[..., 0], map_xy[..., 1]
-        valid[i] = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
-        s = 1.0 / config.flow_scale
-        full_h = np.diag([s, s, 1.0]) @ glob @ np.diag([1 / s, 1 / s, 1.0])
+        if model == "identity" and not local.any():
+            disp = None  # the frame as shot: no resampling at all
+            aligned[i] = lumas[i]
+            map_small = grid_small
+        else:
+            map_small = _apply(glob, grid_small)  # [fh, fw, 2] frame position, plan px
+            if local.any():
+                map_small[local] += residual[local]
+            aligned[i] = cv2.remap(lumas[i], map_small, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+            disp = map_small - grid_small
+            disp *= unit  # [fh, fw, 2] full-resolution px
+        disps.append(disp)
+        mx, my = map_small[..., 0], map_small[..., 1]
+        inside = ((mx >= 0) & (mx <= fw - 1) & (my >= 0) & (my <= fh - 1)).astype(np.uint8)
+        # One plan px of margin: a full-resolution pixel interpolates its weight from plan px around it.
+        valid[i] = cv2.erode(inside, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) > 0
+        full_h = np.diag([sx, sy, 1.0]) @ glob @ np.diag([1 / sx, 1 / sy, 1.0])
+        # Median over every 4th plan px each way: a report figure, not worth a full sort.
+        shift_px = 0.0 if disp is None else float(np.median(np.hypot(disp[::4, ::4, 0], disp[::4, ::4, 1])))
         records.append(FrameAlignment(
             i, names[i], model, _tuple(full_h / full_h[2, 2]), round(cost_id, 5),
-            None if cost_h is None else round(cost_h, 5), float(local.mean()),
-            float(np.median(np.hypot(disp_small[..., 0], disp_small[..., 1]))) * s, float(valid[i].mean())))
-    return DenseAlignment(aligned, valid, tuple(records))
+            None if cost_h is None else round(cost_h, 5), float(local.mean()), shift_px, float(inside.mean())))
+    return AlignmentPlan((h, w), (fh, fw), reference, tuple(disps), aligned, valid, tuple(records))
+
+
+def upsample_rows(small: np.ndarray, factor: int, y0: int, y1: int, width: int) -> np.ndarray:
+    """Rows y0..y1 (full resolution) of the bilinear upsampling of a plan-level ``[h, w, ...]`` float32 map.
+
+    The same values as upsampling the whole map with ``cv2.resize(fx=fy=factor)`` (pixel-centre convention,
+    border replicated): a band of plan rows with one row of margin is resized and cropped, so strips never
+    need a full-resolution copy of the map."""
+    if factor == 1:
+        return small[y0:y1, :width]
+    fh = small.shape[0]
+    a = max(0, y0 // factor - 1)
+    b = min(fh, -(-y1 // factor) + 1)
+    # Inside the map the band's own edge rows (replicated, unlike the whole map's) fall in the margin.
+    band = cv2.resize(small[a:b], None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
+    return band[y0 - a * factor:y1 - a * factor, :width]
+
+
+def frame_map(disp: np.ndarray, factor: int, y0: int, y1: int, width: int) -> np.ndarray:
+    """``[y1 - y0, W, 2]`` float32 frame position of each reference pixel of rows y0..y1."""
+    full = upsample_rows(disp, factor, y0, y1, width)  # [r, W, 2]
+    grid = np.empty_like(full)
+    grid[..., 0] = np.arange(width, dtype=np.float32)[None, :]
+    grid[..., 1] = np.arange(y0, y1, dtype=np.float32)[:, None]
+    return cv2.add(full, grid)
+
+
+def warp_rows(frame: np.ndarray, disp: np.ndarray | None, factor: int, y0: int, y1: int) -> np.ndarray:
+    """Rows y0..y1 of ``frame`` ``[H, W, C]`` resampled to the reference (bicubic: +0.2 dB over bilinear
+    on the independent bursts); the frame's own rows when it did not move."""
+    if disp is None:
+        return frame[y0:y1]
+    m = frame_map(disp, factor, y0, y1, frame.shape[1])
+    out = cv2.remap(frame, m, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape((y1 - y0,) + frame.shape[1:])
+
+
+def align_burst(frames: np.ndarray, max_value: float, reference: int, config: AlignConfig = AlignConfig(),
+                names: tuple[str, ...] | None = None, noise_sigma8: float = 1.0) -> DenseAlignment:
+    """The plan applied to whole frames: an aligned ``[n, H, W, C]`` copy (for FBA and other whole-frame
+    consumers; the burst path itself never makes this copy)."""
+    plan = plan_alignment(frames, max_value, reference, config, names, noise_sigma8)
+    n, h, w, _ = frames.shape
+    k = config.plan_factor
+    out = np.empty_like(frames)  # [n, H, W, C]
+    valid = np.ones((n, h, w), bool)  # [n, H, W]
+    for i in range(n):
+        out[i] = warp_rows(frames[i], plan.disp[i], k, 0, h)
+        if plan.disp[i] is not None:
+            m = frame_map(plan.disp[i], k, 0, h, w)
+            valid[i] = (m[..., 0] >= 0) & (m[..., 0] <= w - 1) & (m[..., 1] >= 0) & (m[..., 1] <= h - 1)
+    return DenseAlignment(out, valid, plan.records)
 
 
 def _phase_shift(ref: np.ndarray, frame: np.ndarray, cs: float) -> np.ndarray:
@@ -226,7 +350,9 @@ def _textured_points(gray: np.ndarray, step: int) -> np.ndarray:
     pts = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
     if pts.shape[0] < 8:
         return pts
-    keep = score >= np.percentile(score, 50)  # the better-textured half of the grid
+    keep = np.flatnonzero(score >= np.percentile(score, 50))  # the better-textured half of the grid
+    if keep.size > MAX_POINTS:  # evenly thinned: a homography needs hundreds of good points, not thousands
+        keep = keep[np.linspace(0, keep.size - 1, MAX_POINTS).astype(int)]
     return pts[keep]
 
 

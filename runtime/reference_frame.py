@@ -1,6 +1,6 @@
 """Choosing the reference frame of a burst: the sharpest frame that shows the same scene as the others.
 
-Sharpness is the gradient energy (Tenengrad) of a half-resolution luma, less
+Sharpness is the gradient energy (Tenengrad) of the plan-level (half-resolution) luma, less
 the energy its noise alone would give. A frame that is pure noise, all black
 or of another scene would win or lose that contest for the wrong reason, so
 frames whose thumbnail is far from the burst's per-pixel median thumbnail are
@@ -18,9 +18,9 @@ THUMB_SIDE = 48
 REFERENCE_CHOICES = ("sharpest", "middle")
 
 
-def frame_sharpness(luma: np.ndarray) -> float:
-    """Noise-corrected gradient energy of a ``[H, W]`` float32 luma (8-bit levels)."""
-    small = cv2.resize(luma, (max(1, luma.shape[1] // 2), max(1, luma.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+def frame_sharpness(small: np.ndarray) -> float:
+    """Noise-corrected gradient energy of a ``[h, w]`` float32 plan-level luma (8-bit levels, half
+    resolution by default: dense_align.small_lumas)."""
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
     sigma = noise_sigma(small)
@@ -41,7 +41,7 @@ def consistent_frames(lumas: np.ndarray) -> np.ndarray:
 
 
 def choose_reference(lumas: np.ndarray, how: str | int) -> tuple[int, list[float]]:
-    """``[n, H, W]`` float32 lumas -> (reference index, per-frame sharpness)."""
+    """``[n, h, w]`` float32 plan-level lumas -> (reference index, per-frame sharpness)."""
     n = lumas.shape[0]
     sharp = [frame_sharpness(x) for x in lumas]
     if isinstance(how, (int, np.integer)):

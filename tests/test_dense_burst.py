@@ -8,7 +8,8 @@ import pytest
 from burstdeblur.main import main
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
 from burstdeblur.runtime.demo_burst import shipped_image
-from burstdeblur.runtime.dense_align import align_burst, burst_gray
+from burstdeblur.runtime.dense_align import (AlignConfig, align_burst, plan_alignment, plan_size, small_lumas,
+                                             upsample_rows, warp_rows)
 from burstdeblur.runtime.fourier_burst import fourier_burst_accumulation
 from burstdeblur.runtime.reference_frame import choose_reference
 from burstdeblur.runtime.robust_merge import merge_weights, noise_sigma
@@ -92,17 +93,44 @@ def test_frames_that_cannot_align_are_dropped_with_a_warning_not_refused(demo_bu
     assert any("result is that frame alone" in w for w in alone.warnings)
 
 
-def test_merge_and_map_are_formula_one_with_the_merge_weights(demo_burst):
-    result = process_burst(demo_burst)
+@pytest.mark.parametrize("map_mode", ["channel-mean", "gray"])
+def test_merge_and_map_are_formula_one_with_the_merge_weights(demo_burst, map_mode):
+    """The strip-wise merge (shifted one-pass sums in float32) against the slow float64 two-pass reference on
+    whole aligned frames with the same upsampled weights."""
+    result = process_burst(demo_burst, FuseOptions(map_mode=map_mode))
     frames = demo_burst.frames
-    aligned = align_burst(frames, 255.0, result.reference,
-                          noise_sigma8=noise_sigma(burst_gray(frames, 255.0)[result.reference]))
-    lumas = burst_gray(aligned.frames, 255.0)
-    weights = merge_weights(lumas, aligned.valid, result.reference)
-    mean, _ = reference_fusion(aligned.frames, weights.weights)
-    _, blur = reference_fusion(aligned.frames, weights.map_weights)
+    n, h, w, _ = frames.shape
+    size = plan_size(h, w, AlignConfig())
+    lumas = small_lumas(frames, 255.0, size)
+    sigma = noise_sigma(lumas[result.reference])
+    plan = plan_alignment(frames, 255.0, result.reference, AlignConfig(), None, sigma / 0.5, lumas)
+    merged = merge_weights(plan.lumas, plan.valid, result.reference, sigma_plan=sigma)
+    assert sum(d is not None for d in plan.disp) >= 1, "the demo burst is handheld: frames must move"
+    aligned = np.stack([warp_rows(frames[i], plan.disp[i], 2, 0, h) for i in range(n)])
+    weights = np.stack([upsample_rows(x, 2, 0, h, w) for x in merged.weights])
+    map_weights = np.stack([upsample_rows(x, 2, 0, h, w) for x in merged.map_weights])
+    mean, _ = reference_fusion(aligned, weights)
+    _, blur = reference_fusion(aligned, map_weights, map_mode=map_mode)
     assert np.abs(result.fused.astype(np.float64) - mean).max() <= 0.5 + 1e-3
     assert np.abs(result.blur_raw - blur).max() <= 1e-2
+    assert np.array_equal(result.coverage if result.coverage is not None else np.full((h, w), n),
+                          (weights > 0).sum(axis=0))
+
+
+def test_strips_upsample_and_warp_exactly_as_whole_frames(demo_burst):
+    frames = demo_burst.frames
+    plan = plan_alignment(frames, 255.0, 0)
+    h, w = frames.shape[1:3]
+    assert plan.small_size == (-(-h // 2), -(-w // 2)) and plan.factor == 2
+    whole = align_burst(frames, 255.0, 0)
+    moved = [i for i in range(len(frames)) if plan.disp[i] is not None]
+    assert moved
+    for i in moved:
+        full = upsample_rows(plan.disp[i], 2, 0, h, w)
+        assert np.array_equal(full, cv2.resize(plan.disp[i], None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)[:h, :w])
+        for y0, y1 in ((0, 64), (40, 72), (64, 128), (h - 30, h)):
+            assert np.array_equal(upsample_rows(plan.disp[i], 2, y0, y1, w), full[y0:y1])
+            assert np.array_equal(warp_rows(frames[i], plan.disp[i], 2, y0, y1), whole.frames[i, y0:y1])
 
 
 def test_identical_frames_get_equal_weights_and_the_plain_mean():
@@ -123,7 +151,7 @@ def test_reference_is_the_sharpest_consistent_frame():
     photo = shipped_image("coffee.png").astype(np.float64)
     frames = [_noisy(cv2.GaussianBlur(photo, (0, 0), s), rng, 1.0) for s in (2.0, 1.2, 0.3, 2.5)]
     frames.append(rng.integers(0, 256, photo.shape).astype(np.uint8))  # noise: sharpest gradients of all
-    lumas = burst_gray(np.stack(frames), 255.0)
+    lumas = small_lumas(np.stack(frames), 255.0, (photo.shape[0] // 2, photo.shape[1] // 2))
     assert choose_reference(lumas, "sharpest")[0] == 2
     assert choose_reference(lumas, "middle")[0] == 2 and choose_reference(lumas, 4)[0] == 4
 
