@@ -27,7 +27,7 @@ from .fusion import fuse_and_blur_map
 from .aligned_fusion import fuse_aligned
 from .dense_align import AlignConfig, align_burst, plan_alignment, plan_size, small_lumas, upsample_rows
 from .reference_frame import REFERENCE_CHOICES, choose_reference
-from .registration import RegistrationConfig, register_burst
+from .registration import RegistrationConfig, gray8, register_burst
 from .robust_merge import MergeConfig, merge_weights, noise_sigma
 from .weights import SCHEMES, build_weights
 
@@ -180,9 +180,12 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
         # The default burst path: plan at half resolution, weights there, full-resolution frames resampled
         # and fused strip by strip (no aligned copy of the burst is ever made).
         t0 = time.perf_counter()
-        sigma_plan = noise_sigma(lumas[reference])
+        # Noise from the reference at full resolution: at the plan level, fine texture leaks into the
+        # estimator and a low-noise burst would look noisier than it is (its ghosts would pass as noise).
+        sigma8 = noise_sigma(gray8(burst.frames[reference], burst.max_value))
+        sigma_plan = sigma8 * options.alignment.flow_scale  # a k x k block mean of white noise: std / k
         plan = plan_alignment(burst.frames, burst.max_value, reference, options.alignment, burst.names,
-                              sigma_plan / options.alignment.flow_scale, lumas)
+                              sigma8, lumas)
         timings["align"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()
         merged = merge_weights(plan.lumas, plan.valid, reference, options.merge, sigma_plan,
@@ -229,9 +232,7 @@ def _fuse_whole(burst: Burst, options: FuseOptions, reference: int, timings: dic
     frames, valid, names, records, kept = burst.frames, None, burst.names, (), tuple(range(burst.n))
     if options.align == "dense":
         h, w = burst.frames.shape[1:3]
-        lumas = small_lumas(burst.frames[reference:reference + 1], burst.max_value,
-                            plan_size(h, w, options.alignment))
-        sigma8 = noise_sigma(lumas[0]) / options.alignment.flow_scale
+        sigma8 = noise_sigma(gray8(burst.frames[reference], burst.max_value))
         aligned = align_burst(burst.frames, burst.max_value, reference, options.alignment, burst.names, sigma8)
         frames, records, valid = aligned.frames, aligned.records, aligned.valid
     elif options.align == "homography":

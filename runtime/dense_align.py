@@ -41,6 +41,7 @@ DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DI
                "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 MIN_SIDE = 16  # below this there is no structure to align: frames are used as shot
 MAX_POINTS = 600  # grid points the global homography is fitted to (RANSAC and LK cost grows with them)
+GLOBAL_LEVEL_MIN_SIDE = 256  # plan side from which the first flow pass runs one level lower (DIS needs ~128 px)
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config:
     ref_coarse = _lowpass(ref_coarse)
     unit = np.float32([sx, sy])
     # The level of the first (global) flow pass: half the plan resolution unless the plan is already small.
-    g = 2 if min(fh, fw) >= 128 else 1
+    g = 2 if min(fh, fw) >= GLOBAL_LEVEL_MIN_SIDE else 1
     ref_level = cv2.resize(ref_small, (-(-fw // g), -(-fh // g)), interpolation=cv2.INTER_AREA) if g > 1 else ref_small
     points_level = np.floor(points / g)  # whole level px, where the flow is read
     # Level px u <-> plan px g u + (g - 1) / 2 (pixel centres of a g x g block average).
