@@ -12,6 +12,7 @@ from burstdeblur.runtime.dense_align import (AlignConfig, align_burst, plan_alig
                                              upsample_rows, warp_rows)
 from burstdeblur.runtime.fourier_burst import fourier_burst_accumulation
 from burstdeblur.runtime.reference_frame import choose_reference
+from burstdeblur.runtime.registration import gray8
 from burstdeblur.runtime.robust_merge import merge_weights, noise_sigma
 from reference import reference_fusion
 
@@ -102,9 +103,9 @@ def test_merge_and_map_are_formula_one_with_the_merge_weights(demo_burst, map_mo
     n, h, w, _ = frames.shape
     size = plan_size(h, w, AlignConfig())
     lumas = small_lumas(frames, 255.0, size)
-    sigma = noise_sigma(lumas[result.reference])
-    plan = plan_alignment(frames, 255.0, result.reference, AlignConfig(), None, sigma / 0.5, lumas)
-    merged = merge_weights(plan.lumas, plan.valid, result.reference, sigma_plan=sigma)
+    sigma8 = noise_sigma(gray8(frames[result.reference], 255.0))
+    plan = plan_alignment(frames, 255.0, result.reference, AlignConfig(), None, sigma8, lumas)
+    merged = merge_weights(plan.lumas, plan.valid, result.reference, sigma_plan=sigma8 / 2)
     assert sum(d is not None for d in plan.disp) >= 1, "the demo burst is handheld: frames must move"
     aligned = np.stack([warp_rows(frames[i], plan.disp[i], 2, 0, h) for i in range(n)])
     weights = np.stack([upsample_rows(x, 2, 0, h, w) for x in merged.weights])
