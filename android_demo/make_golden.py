@@ -15,10 +15,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from burstdeblur.runtime.aligned_fusion import fuse_aligned
 from burstdeblur.runtime.backends import _quantize
+from burstdeblur.runtime.dense_align import plan_alignment, warp_rows
 from burstdeblur.runtime.demo_burst import make_demo_burst
 from burstdeblur.runtime.fusion import fuse_and_blur_map
 from burstdeblur.runtime.tiling import TileLayout, run_tiled
+from burstdeblur.runtime.registration import gray8
+from burstdeblur.runtime.robust_merge import merge_weights, noise_sigma
 from burstdeblur.runtime.weights import temporal_weights
 
 OUT = Path(__file__).parent / "core" / "golden"
@@ -36,6 +40,22 @@ def box3(x: np.ndarray) -> np.ndarray:
     return cv2.boxFilter(x, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT).reshape(x.shape) / 9.0
 
 
+def robust_merge_arrays() -> dict[str, np.ndarray]:
+    """The burst path's merge on a handheld crop (6 frames of 61 x 90, odd sizes on purpose): aligned frames,
+    plan-level lumas and coverage in, fused image and map out, exactly as process_burst computes them."""
+    frames = np.ascontiguousarray(make_demo_burst(n=6, seed=3).frames[:, 150:211, 100:190])  # [6, 61, 90, 3]
+    h, w = frames.shape[1:3]
+    ref = 2
+    sigma8 = noise_sigma(gray8(frames[ref], 255.0))
+    plan = plan_alignment(frames, 255.0, ref, noise_sigma8=sigma8)
+    merged = merge_weights(plan.lumas, plan.valid, ref, sigma_plan=sigma8 / 2)
+    fusion = fuse_aligned(frames, plan, merged)
+    aligned = np.stack([warp_rows(frames[i], plan.disp[i], plan.factor, 0, h) for i in range(len(frames))])
+    return {"merge_aligned_argb": argb(aligned), "merge_lumas": plan.lumas, "merge_valid": plan.valid.astype(np.uint8),
+            "merge_fused_argb": argb(fusion.fused), "merge_blur": fusion.blur_raw,
+            "merge_used": np.array(merged.used, np.uint8), "merge_sigma_plan": np.float32([sigma8 / 2])}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0]) if argv else OUT
@@ -46,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     codes = _quantize(image, {"scale": 1 / 255, "zero_point": -128})
     tiled_in = np.random.default_rng(0).random((56, 72, 3), dtype=np.float32)
     tiled, = run_tiled([tiled_in], lambda t: [box3(t[0]).astype(np.float32)], [3], TILE)
-    arrays = {"frames_argb": argb(frames), "fused_equal_argb": argb(equal.fused), "blur_equal": equal.blur_raw,
+    merge = robust_merge_arrays()
+    arrays = {**merge, "frames_argb": argb(frames), "fused_equal_argb": argb(equal.fused), "blur_equal": equal.blur_raw,
               "fused_rising_argb": argb(rising.fused), "blur_rising": rising.blur_raw,
               "reference_int8": codes, "tiling_input": tiled_in, "tiling_box3": tiled}
     out.mkdir(parents=True, exist_ok=True)
