@@ -27,7 +27,7 @@ def test_golden_files_are_current(tmp_path):
 def test_java_core_matches_python():
     done = subprocess.run(["bash", str(CORE / "run_tests.sh")], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "5 tests successful" in done.stdout
+    assert "8 tests successful" in done.stdout and "0 tests failed" in done.stdout
 
 
 JNA = Path(os.environ.get("JNA", "/usr/share/java/jna.jar"))
