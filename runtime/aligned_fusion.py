@@ -15,14 +15,12 @@ the plan-level weights and displacements are a quarter of a frame each.
 """
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
 from .dense_align import AlignmentPlan, upsample_rows, warp_rows
 from .errors import BurstError
-from .fusion import Fusion, _pool, map_channel_weights
+from .fusion import Fusion, map_channel_weights, run_strips
 from .robust_merge import MergeWeights
 from .weights import LUMA_RGB
 
@@ -107,11 +105,5 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
         coverage[y0:y1] = count
 
     strip_rows = max(k, strip_rows - strip_rows % k)  # strips start on plan rows
-    starts = range(0, h, strip_rows)
-    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
-    if workers <= 1:
-        for y0 in starts:
-            run_strip(y0)
-    else:
-        list(_pool(workers).map(run_strip, starts))
+    run_strips(run_strip, h, strip_rows, threads)
     return Fusion(fused=fused, blur_raw=blur, coverage=coverage)

@@ -49,6 +49,18 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _POOLS[workers]
 
 
+def run_strips(run_strip, height: int, strip_rows: int, threads: int | None) -> None:
+    """``run_strip(y0)`` for every strip of rows, on ``threads`` workers (default min(4, CPUs)); strips are
+    independent, so the result does not depend on the thread count."""
+    starts = range(0, height, strip_rows)
+    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
+    if workers <= 1:
+        for y0 in starts:
+            run_strip(y0)
+    else:
+        list(_pool(workers).map(run_strip, starts))
+
+
 @dataclass(frozen=True)
 class Fusion:
     fused: np.ndarray  # [H, W, C], input dtype (float32 for float input)
@@ -119,13 +131,7 @@ def fuse_and_blur_map(
             _store_mean(mean, fused[y0:y1])
             blur[y0:y1] = bmap
 
-    starts = range(0, h, strip_rows)
-    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
-    if workers <= 1:
-        for y0 in starts:
-            run_strip(y0)
-    else:
-        list(_pool(workers).map(run_strip, starts))
+    run_strips(run_strip, h, strip_rows, threads)
 
     coverage = None
     if valid is not None:

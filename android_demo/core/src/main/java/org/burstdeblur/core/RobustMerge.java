@@ -276,43 +276,40 @@ public final class RobustMerge {
         float[] out = new float[width * height];
         int[] x0 = new int[width];
         float[] fx = new float[width];
-        for (int x = 0; x < width; x++) {
-            float f = (x + 0.5f) * 0.5f - 0.5f;
-            int sx = (int) Math.floor(f);
-            f -= sx;
-            if (sx < 0) {
-                sx = 0;
-                f = 0;
-            }
-            if (sx >= pw - 1) {
-                sx = pw - 1;
-                f = 0;
-            }
-            x0[x] = sx;
-            fx[x] = f;
-        }
+        taps(width, pw, x0, fx);
+        int[] y0 = new int[height];
+        float[] fy = new float[height];
+        taps(height, ph, y0, fy);
         float[] r0 = new float[width];
         float[] r1 = new float[width];
         for (int y = 0; y < height; y++) {
-            float f = (y + 0.5f) * 0.5f - 0.5f;
-            int sy = (int) Math.floor(f);
-            f -= sy;
-            if (sy < 0) {
-                sy = 0;
-                f = 0;
-            }
-            if (sy >= ph - 1) {
-                sy = ph - 1;
-                f = 0;
-            }
-            int sy1 = Math.min(sy + 1, ph - 1);
-            horizontal(src, sy * pw, pw, x0, fx, r0);
-            horizontal(src, sy1 * pw, pw, x0, fx, r1);
+            horizontal(src, y0[y] * pw, pw, x0, fx, r0);
+            horizontal(src, Math.min(y0[y] + 1, ph - 1) * pw, pw, x0, fx, r1);
+            float f = fy[y];
             for (int x = 0; x < width; x++) {
                 out[y * width + x] = r0[x] * (1 - f) + r1[x] * f;
             }
         }
         return out;
+    }
+
+    /** Source index and fraction of each output position (pixel centres; clamped at the borders as OpenCV). */
+    private static void taps(int n, int srcN, int[] index, float[] frac) {
+        for (int i = 0; i < n; i++) {
+            float f = (i + 0.5f) * 0.5f - 0.5f;
+            int s = (int) Math.floor(f);
+            f -= s;
+            if (s < 0) {
+                s = 0;
+                f = 0;
+            }
+            if (s >= srcN - 1) {
+                s = srcN - 1;
+                f = 0;
+            }
+            index[i] = s;
+            frac[i] = f;
+        }
     }
 
     private static void horizontal(float[] src, int offset, int pw, int[] x0, float[] fx, float[] out) {
