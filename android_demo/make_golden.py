@@ -41,8 +41,9 @@ def box3(x: np.ndarray) -> np.ndarray:
 
 
 def robust_merge_arrays() -> dict[str, np.ndarray]:
-    """The burst path's merge on a handheld crop (6 frames of 61 x 90, odd sizes on purpose): aligned frames,
-    plan-level lumas and coverage in, fused image and map out, exactly as process_burst computes them."""
+    """The burst path's merge on a handheld crop (6 frames of 61 x 90, odd sizes on purpose): aligned frames
+    (float RGB), plan-level lumas and coverage in, fused image and map out, exactly as process_burst computes
+    them."""
     frames = np.ascontiguousarray(make_demo_burst(n=6, seed=3).frames[:, 150:211, 100:190])  # [6, 61, 90, 3]
     h, w = frames.shape[1:3]
     ref = 2
@@ -50,8 +51,10 @@ def robust_merge_arrays() -> dict[str, np.ndarray]:
     plan = plan_alignment(frames, 255.0, ref, noise_sigma8=sigma8)
     merged = merge_weights(plan.lumas, plan.valid, ref, sigma_plan=sigma8 / 2)
     fusion = fuse_aligned(frames, plan, merged)
-    aligned = np.stack([warp_rows(frames[i], plan.disp[i], plan.factor, 0, h) for i in range(len(frames))])
-    return {"merge_aligned_argb": argb(aligned), "merge_lumas": plan.lumas, "merge_valid": plan.valid.astype(np.uint8),
+    # The frames as the phone's float bicubic remap gives them: unrounded samples in 8-bit units.
+    aligned = np.stack([warp_rows(frames[i], plan.disp[i], plan.factor, 0, h).astype(np.float32)
+                        for i in range(len(frames))])  # [6, 61, 90, 3]
+    return {"merge_aligned_rgb": aligned, "merge_lumas": plan.lumas, "merge_valid": plan.valid.astype(np.uint8),
             "merge_fused_argb": argb(fusion.fused), "merge_blur": fusion.blur_raw,
             "merge_used": np.array(merged.used, np.uint8), "merge_sigma_plan": np.float32([sigma8 / 2])}
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .dense_align import AlignmentPlan, upsample_rows, warp_rows
+from .dense_align import AlignmentPlan, row_grid, row_reach, upsample_rows, warp_rows
 from .errors import BurstError
 from .fusion import Fusion, map_channel_weights, run_strips
 from .robust_merge import MergeWeights
@@ -54,6 +54,7 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
     blur = np.empty((h, w), np.float32)  # [H, W]
     coverage = np.empty((h, w), np.uint16)  # [H, W]
     mc = 1 if gray or c == 1 else 3  # channels the map reads
+    top = float(np.iinfo(out_dtype).max) if out_dtype.kind == "u" else 0.0
 
     def map_part(d: np.ndarray) -> np.ndarray:  # [r, W, C] float32 -> [r, W, mc] (or [r, W] when mc = 1)
         if gray:
@@ -64,6 +65,9 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
 
     def spread(x: np.ndarray, channels: int) -> np.ndarray:  # [r, W] -> [r, W, channels] (or [r, W])
         return x if channels == 1 else cv2.merge([x] * channels)
+
+    reach = {i: row_reach(plan.disp[i]) for i in others if plan.disp[i] is not None}
+    reach.update({i: None for i in others if plan.disp[i] is None})
 
     def run_strip(y0: int) -> None:
         y1 = min(h, y0 + strip_rows)
@@ -76,10 +80,11 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
         acc_wd = np.zeros(x_ref.shape, np.float32)  # [r, W, C]
         acc_md = np.zeros(x_ref.shape[:2] + ((mc,) if mc > 1 else ()), np.float32)  # [r, W, mc]
         acc_mdd = np.zeros_like(acc_md)
+        grid = row_grid(y0, y1, w) if others else None  # [r, W, 2]
         for i in others:
             wm = upsample_rows(merged.both[i], k, y0, y1, w)  # [r, W, 2]
             wi, mi = cv2.split(wm)  # [r, W] each
-            xi = warp_rows(frames[i], plan.disp[i], k, y0, y1)
+            xi = warp_rows(frames[i], plan.disp[i], k, y0, y1, grid, reach[i])
             d = cv2.subtract(xi.reshape(x_ref.shape), x_ref, dtype=cv2.CV_32F)  # [r, W, C]
             cv2.accumulateProduct(d, spread(wi, c), acc_wd)
             dm = map_part(d)
@@ -89,19 +94,19 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
             cv2.accumulate(wi, sum_w)
             cv2.accumulate(mi, sum_m)
             count += wi > 0
-        mean = acc_wd  # [r, W, C]
-        mean /= sum_w if c == 1 else sum_w[..., None]
-        mean += x_ref
+        mean = cv2.multiply(acc_wd, spread(cv2.divide(1.0, sum_w), c))  # [r, W, C]
+        mean = cv2.add(mean, x_ref, dtype=cv2.CV_32F)
         if out_dtype.kind == "u":
-            mean += 0.5  # round half up; the cast truncates (a convex combination stays in range)
+            mean += 0.5  # round half up; the cast truncates
+            # Bicubic resampling may overshoot the range a little at hard edges: saturate, as an 8-bit remap would.
+            np.clip(mean, 0, top, out=mean)
         fused[y0:y1] = mean.reshape(y1 - y0, w, c)
-        inv_m = 1.0 / sum_m if mc == 1 else (1.0 / sum_m)[..., None]
-        acc_md *= inv_m
-        acc_mdd *= inv_m
-        acc_mdd -= acc_md * acc_md
-        np.maximum(acc_mdd, 0.0, out=acc_mdd)
-        std = np.sqrt(acc_mdd)  # [r, W, mc] or [r, W]
-        blur[y0:y1] = std if mc == 1 else std @ cw
+        inv_m = spread(cv2.divide(1.0, sum_m), mc)
+        acc_md = cv2.multiply(acc_md, inv_m)  # E_m[d]
+        acc_mdd = cv2.multiply(acc_mdd, inv_m)  # E_m[d^2]
+        acc_mdd -= cv2.multiply(acc_md, acc_md)
+        std = cv2.sqrt(cv2.max(acc_mdd, 0.0))  # [r, W, mc] or [r, W]
+        blur[y0:y1] = std if mc == 1 else cv2.transform(std, cw.reshape(1, 3)).reshape(y1 - y0, w)
         coverage[y0:y1] = count
 
     strip_rows = max(k, strip_rows - strip_rows % k)  # strips start on plan rows

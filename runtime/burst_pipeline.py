@@ -185,7 +185,7 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
         sigma8 = noise_sigma(gray8(burst.frames[reference], burst.max_value))
         sigma_plan = sigma8 * options.alignment.flow_scale  # a k x k block mean of white noise: std / k
         plan = plan_alignment(burst.frames, burst.max_value, reference, options.alignment, burst.names,
-                              sigma8, lumas)
+                              sigma8, lumas, options.threads)
         timings["align"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()
         merged = merge_weights(plan.lumas, plan.valid, reference, options.merge, sigma_plan,

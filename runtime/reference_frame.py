@@ -9,9 +9,12 @@ shifts do not move it).
 """
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 
+from .fusion import _pool
 from .robust_merge import noise_sigma
 
 THUMB_SIDE = 48
@@ -43,7 +46,8 @@ def consistent_frames(lumas: np.ndarray) -> np.ndarray:
 def choose_reference(lumas: np.ndarray, how: str | int) -> tuple[int, list[float]]:
     """``[n, h, w]`` float32 plan-level lumas -> (reference index, per-frame sharpness)."""
     n = lumas.shape[0]
-    sharp = [frame_sharpness(x) for x in lumas]
+    # Frames are independent: on threads (OpenCV and NumPy release the GIL).
+    sharp = list(_pool(min(4, os.cpu_count() or 1)).map(frame_sharpness, lumas))
     if isinstance(how, (int, np.integer)):
         return int(how), sharp
     if how == "middle":

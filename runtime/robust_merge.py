@@ -33,10 +33,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import os
+
 import cv2
 import numpy as np
 
 from .errors import BurstError
+from .fusion import _pool
 
 IMMERKAER = np.float32([[1, -2, 1], [-2, 4, -2], [1, -2, 1]])
 
@@ -137,27 +140,42 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
     # Sobel (ksize 3) of white noise of std s has energy 2 * 32 s^2 (each kernel has squared norm 32):
     # flat areas, where noise is all the gradient there is, get ratios near 1 and so equal weights.
     noise_energy = 64.0 * s * s
-    e = np.stack([sharpness_energy(lumas[i], config) for i in range(n)])  # [n, h, w]
-    e += np.float32(8.0 * noise_energy + 1e-3)
+    pool = _pool(min(4, os.cpu_count() or 1))  # frames and row bands are independent: OpenCV/NumPy on threads
+    e = np.empty((n, h, w), np.float32)  # [n, h, w]
+
+    def energy(i: int) -> None:
+        e[i] = sharpness_energy(lumas[i], config)
+
+    list(pool.map(energy, range(n)))
     sharp = e  # [n, h, w], computed in place: ratio to the sharpest frame, dead zone, power, floor
-    sharp /= e.max(axis=0, keepdims=True) * np.float32(config.sharp_deadzone)
-    np.minimum(sharp, 1.0, out=sharp)
-    _power(sharp, config.sharp_power)
-    np.maximum(sharp, np.float32(1e-3), out=sharp)  # never 0: the reference keeps a positive weight everywhere
+    floor = np.float32(8.0 * noise_energy + 1e-3)
+
+    def normalise(rows: slice) -> None:
+        band = sharp[:, rows]
+        band += floor
+        band /= band.max(axis=0, keepdims=True) * np.float32(config.sharp_deadzone)
+        np.minimum(band, 1.0, out=band)
+        _power(band, config.sharp_power)
+        np.maximum(band, np.float32(1e-3), out=band)  # never 0: the reference keeps a positive weight everywhere
+
+    step = max(1, -(-h // 4))
+    list(pool.map(normalise, [slice(y, y + step) for y in range(0, h, step)]))
     both = np.empty((n, h, w, 2), np.float32)
     weights, map_weights = both[..., 0], both[..., 1]
-    agree = []
-    for i in range(n):
+
+    def frame_weights(i: int) -> float:
         if i == reference:
             robust = np.ones((h, w), np.float32)
         else:
-            d = cv2.blur(np.abs(lumas[i] - ref), (f, f))  # [h, w]
+            d = cv2.blur(cv2.absdiff(lumas[i], ref), (f, f))  # [h, w]
             robust = np.clip((t2 - d) / (t2 - t1), 0.0, 1.0).astype(np.float32)
         robust *= valid[i]
-        cover = valid[i].sum()
-        agree.append(float((robust >= 0.5).sum() / cover) if cover else 0.0)
+        cover = np.count_nonzero(valid[i])
         weights[i] = robust * sharp[i]
         map_weights[i] = sharp[i] * valid[i]
+        return float(np.count_nonzero(robust >= 0.5) / cover) if cover else 0.0
+
+    agree = list(pool.map(frame_weights, range(n)))
     used = [True if i == reference else agree[i] >= config.min_area for i in range(n)]
     for i in range(n):
         if not used[i]:

@@ -112,7 +112,8 @@ def test_merge_and_map_are_formula_one_with_the_merge_weights(demo_burst, map_mo
     map_weights = np.stack([upsample_rows(x, 2, 0, h, w) for x in merged.map_weights])
     mean, _ = reference_fusion(aligned, weights)
     _, blur = reference_fusion(aligned, map_weights, map_mode=map_mode)
-    assert np.abs(result.fused.astype(np.float64) - mean).max() <= 0.5 + 1e-3
+    # Bicubic overshoot beyond [0, 255] at hard edges is saturated in the merged image.
+    assert np.abs(result.fused.astype(np.float64) - np.clip(mean, 0, 255)).max() <= 0.5 + 1e-3
     assert np.abs(result.blur_raw - blur).max() <= 1e-2
     assert np.array_equal(result.coverage if result.coverage is not None else np.full((h, w), n),
                           (weights > 0).sum(axis=0))
@@ -127,11 +128,13 @@ def test_strips_upsample_and_warp_exactly_as_whole_frames(demo_burst):
     moved = [i for i in range(len(frames)) if plan.disp[i] is not None]
     assert moved
     for i in moved:
+        warped = warp_rows(frames[i], plan.disp[i], 2, 0, h)  # [H, W, 3] float32, unrounded
+        assert np.array_equal(whole.frames[i], np.clip(np.rint(warped), 0, 255).astype(np.uint8))
         full = upsample_rows(plan.disp[i], 2, 0, h, w)
         assert np.array_equal(full, cv2.resize(plan.disp[i], None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)[:h, :w])
         for y0, y1 in ((0, 64), (40, 72), (64, 128), (h - 30, h)):
             assert np.array_equal(upsample_rows(plan.disp[i], 2, y0, y1, w), full[y0:y1])
-            assert np.array_equal(warp_rows(frames[i], plan.disp[i], 2, y0, y1), whole.frames[i, y0:y1])
+            assert np.array_equal(warp_rows(frames[i], plan.disp[i], 2, y0, y1), warped[y0:y1])
 
 
 def test_identical_frames_get_equal_weights_and_the_plain_mean():

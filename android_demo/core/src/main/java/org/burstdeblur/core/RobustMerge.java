@@ -6,8 +6,9 @@ import java.util.Arrays;
  * The burst path's robust, sharpness-aware merge and its blur-degree map on aligned frames, as
  * runtime/robust_merge.py and runtime/aligned_fusion.py.
  *
- * <p>Inputs are what the alignment hands over: the aligned frames at full resolution (ARGB_8888,
- * {@code int[w * h]} each) and, at plan resolution (half size, rounded up), each aligned frame's luma in
+ * <p>Inputs are what the alignment hands over: the aligned frames at full resolution as unrounded RGB
+ * samples in 8-bit units ({@code float[w * h * 3]} each, interleaved: what a float bicubic remap gives;
+ * the reference is its own samples) and, at plan resolution (half size, rounded up), each aligned frame's luma in
  * 8-bit levels and its coverage. Weights are decided at plan resolution and upsampled bilinearly
  * (pixel-centre convention, border replicated, as {@code cv2.resize} with fx = fy = 2):
  *
@@ -46,12 +47,12 @@ public final class RobustMerge {
     /**
      * Merge aligned frames.
      *
-     * @param frames aligned frames, {@code [n][width * height]} ARGB
+     * @param frames aligned frames, {@code [n][width * height * 3]} RGB samples in 8-bit units
      * @param lumas plan-level lumas of the aligned frames, {@code [n][pw * ph]} with pw = ceil(width / 2)
      * @param valid plan-level coverage, {@code [n][pw * ph]}
-     * @param reference index of the reference frame (never resampled)
+     * @param reference index of the reference frame (never resampled: its samples are whole levels)
      */
-    public static RobustMerge merge(int[][] frames, float[][] lumas, boolean[][] valid, int width, int height,
+    public static RobustMerge merge(float[][] frames, float[][] lumas, boolean[][] valid, int width, int height,
                                     int reference) {
         int n = frames.length;
         Weights.checkN(n);
@@ -62,7 +63,7 @@ public final class RobustMerge {
             throw new IllegalArgumentException("need one plan luma and coverage per frame");
         }
         for (int i = 0; i < n; i++) {
-            if (frames[i].length != width * height || lumas[i].length != plan || valid[i].length != plan) {
+            if (frames[i].length != width * height * 3 || lumas[i].length != plan || valid[i].length != plan) {
                 throw new IllegalArgumentException("frame " + i + " does not match " + width + "x" + height
                         + " (plan " + pw + "x" + ph + ")");
             }
@@ -136,7 +137,7 @@ public final class RobustMerge {
         return fuse(frames, w, m, used, width, height, pw, ph, reference, s);
     }
 
-    private static RobustMerge fuse(int[][] frames, float[][] w, float[][] m, boolean[] used, int width, int height,
+    private static RobustMerge fuse(float[][] frames, float[][] w, float[][] m, boolean[] used, int width, int height,
                                     int pw, int ph, int reference, float sigma) {
         int n = frames.length;
         int size = width * height;
@@ -145,19 +146,18 @@ public final class RobustMerge {
         float[] accWd = new float[size * 3];
         float[] accMd = new float[size * 3];
         float[] accMdd = new float[size * 3];
-        int[] ref = frames[reference];
+        float[] ref = frames[reference];
         for (int i = 0; i < n; i++) {
             if (i == reference || !used[i]) {
                 continue;
             }
             float[] wi = upsample(w[i], pw, ph, width, height);
             float[] mi = upsample(m[i], pw, ph, width, height);
-            int[] x = frames[i];
+            float[] x = frames[i];
             for (int p = 0; p < size; p++) {
                 for (int c = 0; c < 3; c++) {
-                    int shift = 16 - 8 * c;
-                    float d = (float) (((x[p] >>> shift) & 0xFF) - ((ref[p] >>> shift) & 0xFF));
                     int q = 3 * p + c;
+                    float d = x[q] - ref[q];
                     accWd[q] += d * wi[p];
                     float md = d * mi[p];
                     accMd[q] += md;
@@ -170,14 +170,15 @@ public final class RobustMerge {
         int[] fused = new int[size];
         float[] blur = new float[size];
         for (int p = 0; p < size; p++) {
-            int out = ref[p] & 0xFF000000;
+            int out = 0xFF000000;
+            float invW = 1.0f / sumW[p];
             float invM = 1.0f / sumM[p];
             float stdSum = 0.0f;
             for (int c = 0; c < 3; c++) {
-                int shift = 16 - 8 * c;
                 int q = 3 * p + c;
-                float mean = accWd[q] / sumW[p] + ((ref[p] >>> shift) & 0xFF) + 0.5f;
-                out |= Math.min(255, Math.max(0, (int) mean)) << shift;
+                // Round half up, saturated: bicubic resampling may overshoot the range at hard edges.
+                float mean = accWd[q] * invW + ref[q] + 0.5f;
+                out |= Math.min(255, Math.max(0, (int) mean)) << (16 - 8 * c);
                 float md = accMd[q] * invM;
                 float var = accMdd[q] * invM - md * md;
                 stdSum += (float) Math.sqrt(Math.max(var, 0.0f)) / 3.0f;
@@ -189,12 +190,12 @@ public final class RobustMerge {
     }
 
     /** BT.601 luma in whole 8-bit levels with OpenCV's fixed-point coefficients (cvtColor RGB2GRAY). */
-    static float[] gray8(int[] argb) {
-        float[] out = new float[argb.length];
-        for (int p = 0; p < argb.length; p++) {
-            int r = (argb[p] >>> 16) & 0xFF;
-            int g = (argb[p] >>> 8) & 0xFF;
-            int b = argb[p] & 0xFF;
+    static float[] gray8(float[] rgb) {
+        float[] out = new float[rgb.length / 3];
+        for (int p = 0; p < out.length; p++) {
+            int r = Math.round(rgb[3 * p]);
+            int g = Math.round(rgb[3 * p + 1]);
+            int b = Math.round(rgb[3 * p + 2]);
             out[p] = (r * 4899 + g * 9617 + b * 1868 + (1 << 13)) >> 14;
         }
         return out;

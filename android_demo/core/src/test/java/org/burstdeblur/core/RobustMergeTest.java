@@ -19,8 +19,8 @@ class RobustMergeTest {
     static final int PW = 45;
     static final int REF = 2;
 
-    static int[][] split(int[] all, int size) {
-        int[][] out = new int[N][size];
+    static float[][] split(float[] all, int size) {
+        float[][] out = new float[N][size];
         for (int i = 0; i < N; i++) {
             System.arraycopy(all, i * size, out[i], 0, size);
         }
@@ -49,7 +49,7 @@ class RobustMergeTest {
 
     @Test
     void mergeAndMapMatchPython() throws IOException {
-        int[][] aligned = split(ParityTest.ints("merge_aligned_argb"), W * H);
+        float[][] aligned = split(ParityTest.floats("merge_aligned_rgb"), W * H * 3);
         RobustMerge m = RobustMerge.merge(aligned, lumas(), valid(), W, H, REF);
         assertEquals(ParityTest.floats("merge_sigma_plan")[0], m.noiseSigmaPlan, 1e-4f);
         ByteBuffer used = ParityTest.read("merge_used");
@@ -60,15 +60,25 @@ class RobustMergeTest {
         float err = ParityTest.maxAbs(m.blurRaw, ParityTest.floats("merge_blur"));
         assertTrue(err <= 1e-3f, "map differs by " + err);
         // The merge is not the plain mean: the reference and sharper frames count more.
-        int[] plain = Fusion.equal(aligned, W, H, REF).fusedArgb;
+        int[][] rounded = new int[N][W * H];
+        for (int i = 0; i < N; i++) {
+            for (int p = 0; p < W * H; p++) {
+                int argb = 0xFF000000;
+                for (int c = 0; c < 3; c++) {
+                    argb |= Math.min(255, Math.max(0, Math.round(aligned[i][3 * p + c]))) << (16 - 8 * c);
+                }
+                rounded[i][p] = argb;
+            }
+        }
+        int[] plain = Fusion.equal(rounded, W, H, REF).fusedArgb;
         assertTrue(ParityTest.maxLsb(m.fusedArgb, plain) > 1);
     }
 
     @Test
     void aFrameThatAgreesNowhereIsDropped() throws IOException {
-        int[][] aligned = split(ParityTest.ints("merge_aligned_argb"), W * H);
+        float[][] aligned = split(ParityTest.floats("merge_aligned_rgb"), W * H * 3);
         float[][] lumas = lumas();
-        java.util.Arrays.fill(aligned[4], 0xFF000000);
+        java.util.Arrays.fill(aligned[4], 0.0f);
         java.util.Arrays.fill(lumas[4], 0.0f);
         RobustMerge m = RobustMerge.merge(aligned, lumas, valid(), W, H, REF);
         assertFalse(m.used[4]);
@@ -80,7 +90,7 @@ class RobustMergeTest {
 
     @Test
     void mismatchedPlanIsRefused() throws IOException {
-        int[][] aligned = split(ParityTest.ints("merge_aligned_argb"), W * H);
+        float[][] aligned = split(ParityTest.floats("merge_aligned_rgb"), W * H * 3);
         assertThrows(IllegalArgumentException.class,
                 () -> RobustMerge.merge(aligned, lumas(), valid(), W + 2, H, REF));
         assertThrows(IllegalArgumentException.class, () -> RobustMerge.merge(aligned, lumas(), valid(), W, H, N));
