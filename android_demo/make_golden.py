@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from burstdeblur.runtime.aligned_fusion import fuse_aligned
+from burstdeblur.runtime import FuseOptions, from_array, process_burst
 from burstdeblur.runtime.backends import _quantize
 from burstdeblur.runtime.dense_align import plan_alignment, warp_rows
 from burstdeblur.runtime.demo_burst import make_demo_burst
@@ -38,6 +39,26 @@ def argb(rgb: np.ndarray) -> np.ndarray:
 def box3(x: np.ndarray) -> np.ndarray:
     """3x3 box sum / 9 with zero padding: a local operator the Java test implements the same way."""
     return cv2.boxFilter(x, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT).reshape(x.shape) / 9.0
+
+
+MODEL_CODES = {"reference": 0, "identity": 1, "homography": 2, "none": 3}
+
+
+def alignment_arrays() -> dict[str, np.ndarray]:
+    """The burst path's dense alignment on a handheld crop (5 frames of 200 x 300, reference 2): frames as
+    shot in, the plan (displacements, resampled plan-level lumas, coverage, global models) and the whole
+    burst path's merged image and map out."""
+    frames = np.ascontiguousarray(make_demo_burst(n=5, seed=11).frames[:, 90:290, 130:430])  # [5, 200, 300, 3]
+    ref = 2
+    sigma8 = noise_sigma(gray8(frames[ref], 255.0))
+    plan = plan_alignment(frames, 255.0, ref, noise_sigma8=sigma8, threads=1)
+    disp = np.stack([np.zeros(plan.small_size + (2,), np.float32) if d is None else d for d in plan.disp])
+    result = process_burst(from_array(frames), FuseOptions(reference=ref, threads=1))  # the whole burst path
+    return {"align_frames_argb": argb(frames), "align_lumas": plan.lumas, "align_valid": plan.valid.astype(np.uint8),
+            "align_disp": disp, "align_moved": np.array([d is not None for d in plan.disp], np.uint8),
+            "align_models": np.array([MODEL_CODES[r.global_model] for r in plan.records], np.uint8),
+            "align_sigma8": np.float32([sigma8]),
+            "align_fused_argb": argb(result.fused), "align_blur": result.blur_raw}
 
 
 def robust_merge_arrays() -> dict[str, np.ndarray]:
@@ -70,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     tiled_in = np.random.default_rng(0).random((56, 72, 3), dtype=np.float32)
     tiled, = run_tiled([tiled_in], lambda t: [box3(t[0]).astype(np.float32)], [3], TILE)
     merge = robust_merge_arrays()
-    arrays = {**merge, "frames_argb": argb(frames), "fused_equal_argb": argb(equal.fused), "blur_equal": equal.blur_raw,
+    align = alignment_arrays()
+    arrays = {**merge, **align, "frames_argb": argb(frames), "fused_equal_argb": argb(equal.fused), "blur_equal": equal.blur_raw,
               "fused_rising_argb": argb(rising.fused), "blur_rising": rising.blur_raw,
               "reference_int8": codes, "tiling_input": tiled_in, "tiling_box3": tiled}
     out.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """android_demo/core: the golden files are what the Python runtime writes today, and the Java core
-(javac --release 8, JUnit 5) reproduces them. Skipped with the reason when no JDK or JUnit is installed."""
+(javac --release 8, JUnit 5) reproduces them; the alignment through OpenCV's Java API matches the Python
+runtime within its stated tolerance. Skipped with the reason when no JDK, JUnit or OpenCV Java is installed."""
 import os
 import shutil
 import subprocess
@@ -79,3 +80,17 @@ def test_java_harness_through_the_litert_c_api_matches_python(tmp_path):
     got = np.frombuffer((tmp_path / "deblurred.bin").read_bytes(), "<u4").reshape(frames.shape[1:3])
     rgb = np.stack([(got >> 16) & 0xFF, (got >> 8) & 0xFF, got & 0xFF], axis=-1).astype(int)
     assert np.abs(rgb - expected.astype(int)).max() <= 1
+
+
+OPENCV_JAR = Path(os.environ.get("OPENCV_JAR", "/usr/share/java/opencv.jar"))
+
+
+@pytest.mark.skipif(shutil.which("javac") is None or not JUNIT.exists() or not OPENCV_JAR.exists(),
+                    reason="needs a JDK, JUnit 5 and OpenCV's Java bindings: apt-get install default-jdk-headless "
+                           "junit5 libopencv-java (.ci/run does)")
+def test_java_alignment_through_opencv_matches_python():
+    done = subprocess.run(["bash", str(CORE.parent / "align" / "run_tests.sh")], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "2 tests successful" in done.stdout and "0 tests failed" in done.stdout
+    assert done.stdout.count("displacement error mean") == 4  # every moved frame was compared
