@@ -144,10 +144,14 @@ def test_identical_frames_get_equal_weights_and_the_plain_mean():
     assert np.array_equal(result.fused, frame) and result.blur_raw.max() == 0
 
 
-def test_reruns_are_bit_identical(demo_burst):
+def test_reruns_are_bit_identical_whatever_the_thread_count(demo_burst):
     a = process_burst(demo_burst)
     b = process_burst(demo_burst)
     assert np.array_equal(a.fused, b.fused) and np.array_equal(a.blur_raw, b.blur_raw)
+    c = process_burst(demo_burst, FuseOptions(threads=1))
+    d = process_burst(demo_burst, FuseOptions(threads=3))
+    for r in (c, d):
+        assert np.array_equal(a.fused, r.fused) and np.array_equal(a.blur_raw, r.blur_raw)
 
 
 def test_reference_is_the_sharpest_consistent_frame():

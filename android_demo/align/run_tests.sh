@@ -12,7 +12,7 @@ OPENCV_LIB=${OPENCV_LIB:-/usr/lib/jni}
 BUILD=$(mktemp -d)
 trap 'rm -rf "$BUILD"' EXIT
 javac --release 8 -Xlint:all -Werror -sourcepath src/main/java:../core/src/main/java -d "$BUILD/main" -cp "$OPENCV_JAR" $(find src/main/java ../core/src/main/java -name '*.java')
-javac --release 8 -sourcepath src/test/java -d "$BUILD/test" -cp "$BUILD/main:$OPENCV_JAR:$JUNIT" $(find src/test/java -name '*.java')
+javac --release 8 -sourcepath src/test/java -d "$BUILD/test" -cp "$BUILD/main:$OPENCV_JAR:$JUNIT" $(find src/test/java -name '*.java') ../core/src/test/java/org/burstdeblur/core/Golden.java
 java -Djava.library.path="$OPENCV_LIB" -Dgolden=../core/golden -jar "$JUNIT" \
     --class-path "$BUILD/main:$BUILD/test:$OPENCV_JAR" --scan-class-path --disable-banner --details=tree \
     --fail-if-no-tests

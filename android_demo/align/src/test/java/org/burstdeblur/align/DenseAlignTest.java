@@ -8,12 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.burstdeblur.core.Golden;
 import org.burstdeblur.core.RobustMerge;
 import org.opencv.core.Core;
 
@@ -29,7 +26,6 @@ import org.opencv.core.Core;
  * within 0.25 (raw 8-bit std) in mean.
  */
 class DenseAlignTest {
-    static final Path GOLDEN = Paths.get(System.getProperty("golden", "../core/golden"));
     static final int N = 5;
     static final int H = 200;
     static final int W = 300;
@@ -46,19 +42,8 @@ class DenseAlignTest {
         System.loadLibrary(Core.NATIVE_LIBRARY_NAME);
     }
 
-    static ByteBuffer read(String name) throws IOException {
-        return ByteBuffer.wrap(Files.readAllBytes(GOLDEN.resolve(name + ".bin"))).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    static float[] floats(String name) throws IOException {
-        ByteBuffer b = read(name);
-        float[] out = new float[b.remaining() / 4];
-        b.asFloatBuffer().get(out);
-        return out;
-    }
-
     static int[][] frames() throws IOException {
-        ByteBuffer b = read("align_frames_argb");
+        ByteBuffer b = Golden.read("align_frames_argb");
         int[][] out = new int[N][W * H];
         for (int i = 0; i < N; i++) {
             for (int p = 0; p < W * H; p++) {
@@ -70,16 +55,16 @@ class DenseAlignTest {
 
     @Test
     void alignmentMatchesPythonWithinTheStatedTolerance() throws IOException {
-        double sigma8 = floats("align_sigma8")[0];
+        double sigma8 = Golden.floats("align_sigma8")[0];
         DenseAlign a = DenseAlign.align(frames(), W, H, REF, sigma8);
         int plan = a.planWidth * a.planHeight;
         assertEquals(150, a.planWidth);
         assertEquals(100, a.planHeight);
-        byte[] models = Files.readAllBytes(GOLDEN.resolve("align_models.bin"));
-        byte[] moved = Files.readAllBytes(GOLDEN.resolve("align_moved.bin"));
-        float[] disp = floats("align_disp");
-        float[] lumas = floats("align_lumas");
-        byte[] valid = Files.readAllBytes(GOLDEN.resolve("align_valid.bin"));
+        byte[] models = Golden.bytes("align_models");
+        byte[] moved = Golden.bytes("align_moved");
+        float[] disp = Golden.floats("align_disp");
+        float[] lumas = Golden.floats("align_lumas");
+        byte[] valid = Golden.bytes("align_valid");
         int[] expectedModels = new int[N];
         for (int i = 0; i < N; i++) {
             expectedModels[i] = models[i];
@@ -120,14 +105,14 @@ class DenseAlignTest {
     @Test
     void javaBurstPathMatchesPython() throws IOException {
         int[][] frames = frames();
-        DenseAlign a = DenseAlign.align(frames, W, H, REF, floats("align_sigma8")[0]);
+        DenseAlign a = DenseAlign.align(frames, W, H, REF, Golden.floats("align_sigma8")[0]);
         float[][] aligned = new float[N][];
         for (int i = 0; i < N; i++) {
             aligned[i] = a.resample(frames[i], a.disp[i], W, H);
         }
         RobustMerge m = RobustMerge.merge(aligned, a.lumas, a.valid, W, H, REF);
-        ByteBuffer fused = read("align_fused_argb");
-        float[] blur = floats("align_blur");
+        ByteBuffer fused = Golden.read("align_fused_argb");
+        float[] blur = Golden.floats("align_blur");
         double se = 0;
         double absSum = 0;
         double mapSum = 0;

@@ -6,35 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import org.junit.jupiter.api.Test;
 
 /** The Java core against golden files written by the Python runtime (android_demo/make_golden.py). */
 class ParityTest {
-    static final Path GOLDEN = Paths.get(System.getProperty("golden", "golden"));
     static final int N = 4;
     static final int H = 32;
     static final int W = 40;
 
     static ByteBuffer read(String name) throws IOException {
-        return ByteBuffer.wrap(Files.readAllBytes(GOLDEN.resolve(name + ".bin"))).order(ByteOrder.LITTLE_ENDIAN);
+        return Golden.read(name);
     }
 
     static int[] ints(String name) throws IOException {
-        ByteBuffer b = read(name);
-        int[] out = new int[b.remaining() / 4];
-        b.asIntBuffer().get(out);
-        return out;
+        return Golden.ints(name);
     }
 
     static float[] floats(String name) throws IOException {
-        ByteBuffer b = read(name);
-        float[] out = new float[b.remaining() / 4];
-        b.asFloatBuffer().get(out);
-        return out;
+        return Golden.floats(name);
     }
 
     static int[][] frames() throws IOException {
