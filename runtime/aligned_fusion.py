@@ -66,8 +66,7 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
     def spread(x: np.ndarray, channels: int) -> np.ndarray:  # [r, W] -> [r, W, channels] (or [r, W])
         return x if channels == 1 else cv2.merge([x] * channels)
 
-    reach = {i: row_reach(plan.disp[i]) for i in others if plan.disp[i] is not None}
-    reach.update({i: None for i in others if plan.disp[i] is None})
+    reach = {i: None if plan.disp[i] is None else row_reach(plan.disp[i]) for i in others}
 
     def run_strip(y0: int) -> None:
         y1 = min(h, y0 + strip_rows)

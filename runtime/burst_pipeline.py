@@ -23,7 +23,7 @@ from .blur_map import full_scale_std, global_blur, range_factor, scale_map
 from .burst_input import Burst, default_reference
 from .errors import BurstError
 from .pixel_budget import MEMORY, check_align_size, check_burst, check_memory
-from .fusion import fuse_and_blur_map
+from .fusion import Fusion, fuse_and_blur_map
 from .aligned_fusion import fuse_aligned
 from .dense_align import AlignConfig, align_burst, plan_alignment, plan_size, small_lumas, upsample_rows
 from .reference_frame import REFERENCE_CHOICES, choose_reference
@@ -167,40 +167,35 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
     choice = options.reference_choice
     lumas = None  # [n, h, w] float32 plan-level luma of the frames as shot (reference choice, alignment, merge)
     if options.align == "dense" or choice == "sharpest":
-        lumas = small_lumas(burst.frames, burst.max_value, plan_size(height, width, options.alignment))
+        lumas = small_lumas(burst.frames, burst.max_value, plan_size(height, width, options.alignment),
+                            options.threads)
     if choice == "sharpest":
-        reference = choose_reference(lumas, "sharpest")[0]
+        reference = choose_reference(lumas, "sharpest", options.threads)[0]
     else:
         reference = default_reference(n) if choice == "middle" else int(choice)
     timings["reference"] = (time.perf_counter() - t0) * 1e3
 
-    frame_report: list[dict] = []
-    warnings: list[str] = []
     if options.align == "dense" and scheme == "robust":
         # The default burst path: plan at half resolution, weights there, full-resolution frames resampled
         # and fused strip by strip (no aligned copy of the burst is ever made).
         t0 = time.perf_counter()
-        # Noise from the reference at full resolution: at the plan level, fine texture leaks into the
-        # estimator and a low-noise burst would look noisier than it is (its ghosts would pass as noise).
-        sigma8 = noise_sigma(gray8(burst.frames[reference], burst.max_value))
-        sigma_plan = sigma8 * options.alignment.flow_scale  # a k x k block mean of white noise: std / k
+        sigma8 = _reference_noise(burst, reference)
         plan = plan_alignment(burst.frames, burst.max_value, reference, options.alignment, burst.names,
                               sigma8, lumas, options.threads)
         timings["align"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()
-        merged = merge_weights(plan.lumas, plan.valid, reference, options.merge, sigma_plan,
-                               options.alignment.flow_scale)
+        merged = _robust_weights(plan.lumas, plan.valid, reference, sigma8, options)
         frame_report, warnings = _merge_report(merged, burst.names, tuple(range(n)), reference)
         timings["weights"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()
         fusion = fuse_aligned(burst.frames, plan, merged, map_mode=options.map_mode, threads=options.threads)
         timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
-        records, kept, names, weights = plan.records, tuple(range(n)), burst.names, merged.weights
-        contributing = fusion.coverage
-        fusion = replace(fusion, coverage=None)
+        done = _Fused(replace(fusion, coverage=None), plan.records, tuple(range(n)), burst.names, merged.weights,
+                      fusion.coverage, tuple(frame_report), tuple(warnings))
     else:
-        fusion, records, kept, names, weights, contributing, frame_report, warnings = _fuse_whole(
-            burst, options, reference, timings)
+        done = _fuse_whole(burst, options, reference, timings)
+    fusion, records, kept, names, weights = done.fusion, done.records, done.kept, done.names, done.weights
+    contributing, frame_report, warnings = done.contributing, done.frame_report, done.warnings
 
     n_kept = len(kept)
     coverage = fusion.coverage
@@ -224,16 +219,41 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
         global_blur_unit=global_blur(unit, full), timings_ms=timings, options=options)
 
 
-def _fuse_whole(burst: Burst, options: FuseOptions, reference: int, timings: dict[str, float]):
+@dataclass(frozen=True)
+class _Fused:
+    """What either fusion route hands back to process_burst."""
+    fusion: Fusion
+    records: tuple  # per input frame: FrameAlignment or FrameRegistration
+    kept: tuple[int, ...]  # input indices of the fused frames
+    names: tuple[str, ...]  # their names
+    weights: np.ndarray | None  # [n_kept] or [n_kept, h, w] (per pixel, plan or full level); None = equal
+    contributing: np.ndarray | None  # [H, W] uint16 frames with a positive weight (robust merge only)
+    frame_report: tuple[dict, ...]
+    warnings: tuple[str, ...]
+
+
+def _reference_noise(burst: Burst, reference: int) -> float:
+    """Noise std of the reference's full-resolution luma, 8-bit levels. Measured at full resolution: on the
+    plan level fine texture leaks into the estimator, and a low-noise burst would look noisier than it is
+    (its ghosts would pass as noise, -0.9 dB on the independent bursts)."""
+    return noise_sigma(gray8(burst.frames[reference], burst.max_value))
+
+
+def _robust_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, sigma8: float, options: FuseOptions):
+    """Plan-level robust x sharpness weights (robust_merge.py); a k x k block mean of white noise has std / k."""
+    scale = options.alignment.flow_scale
+    return merge_weights(lumas, valid, reference, options.merge, sigma8 * scale, scale, options.threads)
+
+
+def _fuse_whole(burst: Burst, options: FuseOptions, reference: int, timings: dict[str, float]) -> _Fused:
     """Alignment (dense, homography or none) into whole aligned frames, then the per-frame or per-pixel
     weight schemes of weights.py: the unaligned patent fusion and the baselines (aligned mean)."""
     scheme = options.weight_scheme
     t0 = time.perf_counter()
     frames, valid, names, records, kept = burst.frames, None, burst.names, (), tuple(range(burst.n))
     if options.align == "dense":
-        h, w = burst.frames.shape[1:3]
-        sigma8 = noise_sigma(gray8(burst.frames[reference], burst.max_value))
-        aligned = align_burst(burst.frames, burst.max_value, reference, options.alignment, burst.names, sigma8)
+        aligned = align_burst(burst.frames, burst.max_value, reference, options.alignment, burst.names,
+                              _reference_noise(burst, reference))
         frames, records, valid = aligned.frames, aligned.records, aligned.valid
     elif options.align == "homography":
         reg = register_burst(burst.frames, burst.max_value, reference, options.registration, burst.names)
@@ -254,13 +274,13 @@ def _fuse_whole(burst: Burst, options: FuseOptions, reference: int, timings: dic
     t0 = time.perf_counter()
     fusion = fuse_and_blur_map(frames, weights, map_mode=options.map_mode, valid=valid, threads=options.threads)
     timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
-    return fusion, records, kept, names, weights, None, [], []
+    return _Fused(fusion, records, kept, names, weights, None, (), ())
 
 
-def _robust_whole(burst, options, frames, valid, records, kept, names, reference, timings, t0):
+def _robust_whole(burst, options, frames, valid, records, kept, names, reference, timings, t0) -> _Fused:
     n_k, h, w, _ = frames.shape
     size = plan_size(h, w, options.alignment)
-    lumas = small_lumas(frames, burst.max_value, size)  # [n_k, h', w'] of the registered frames
+    lumas = small_lumas(frames, burst.max_value, size, options.threads)  # [n_k, h', w'] of the registered frames
     valid_small = np.ones(lumas.shape, bool)
     if valid is not None:
         for k in range(n_k):
@@ -268,7 +288,7 @@ def _robust_whole(burst, options, frames, valid, records, kept, names, reference
             valid_small[k] = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8),
                                        borderType=cv2.BORDER_REPLICATE) > 0
     ref_k = kept.index(reference)
-    merged = merge_weights(lumas, valid_small, ref_k, options.merge, None, options.alignment.flow_scale)
+    merged = _robust_weights(lumas, valid_small, ref_k, _reference_noise(burst, reference), options)
     frame_report, warnings = _merge_report(merged, burst.names, kept, reference)
     k = options.alignment.plan_factor
     both = np.stack([upsample_rows(x, k, 0, h, w) for x in merged.both])  # [n_k, H, W, 2]
@@ -279,7 +299,8 @@ def _robust_whole(burst, options, frames, valid, records, kept, names, reference
     blur = fuse_and_blur_map(frames, map_weights, map_mode=options.map_mode, threads=options.threads).blur_raw
     timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
     fusion = replace(fusion, blur_raw=blur)
-    return fusion, records, kept, names, weights, (weights > 0).sum(axis=0, dtype=np.uint16), frame_report, warnings
+    return _Fused(fusion, records, kept, names, weights, (weights > 0).sum(axis=0, dtype=np.uint16),
+                  tuple(frame_report), tuple(warnings))
 
 
 def _merge_report(merged, names: tuple[str, ...], kept: tuple[int, ...], reference: int):

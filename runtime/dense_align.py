@@ -29,14 +29,13 @@ Maps: ``disp[y, x]`` is where reference pixel (x, y) lies in the frame, minus
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
 
 from .errors import BurstError
-from .fusion import _pool
+from .fusion import parallel_map
 from .registration import gray8
 
 DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -126,7 +125,7 @@ def plan_size(h: int, w: int, config: AlignConfig) -> tuple[int, int]:
     return -(-h // k), -(-w // k)
 
 
-def small_lumas(frames: np.ndarray, max_value: float, size: tuple[int, int]) -> np.ndarray:
+def small_lumas(frames: np.ndarray, max_value: float, size: tuple[int, int], threads: int | None = None) -> np.ndarray:
     """``[n, H, W, C]`` -> ``[n, h, w]`` float32 BT.601 luma in 8-bit levels, block-averaged to ``size`` (h, w).
 
     The reference choice, the alignment and the merge weights all read this one small luma (computed once
@@ -145,7 +144,7 @@ def small_lumas(frames: np.ndarray, max_value: float, size: tuple[int, int]) -> 
             luma = cv2.copyMakeBorder(luma, 0, h * k - full_h, 0, w * k - full_w, cv2.BORDER_REPLICATE)
         out[i] = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA) if k > 1 else luma
 
-    list(_pool(min(4, os.cpu_count() or 1)).map(one, range(n)))
+    parallel_map(one, range(n), threads)
     return out
 
 
@@ -264,9 +263,7 @@ def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config:
             None if cost_h is None else round(cost_h, 5), float(local.mean()), shift_px,
             float(np.count_nonzero(inside)) / inside.size)
 
-    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
-    # Frames are independent: on threads (OpenCV and NumPy release the GIL) the result is the same.
-    results = [align_one(i) for i in range(n)] if workers <= 1 else list(_pool(workers).map(align_one, range(n)))
+    results = parallel_map(align_one, range(n), threads)  # frames are independent
     disps = [r[0] for r in results]
     records = [r[1] for r in results]
     return AlignmentPlan((h, w), (fh, fw), reference, tuple(disps), aligned, valid, tuple(records))

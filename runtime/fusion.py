@@ -49,16 +49,19 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _POOLS[workers]
 
 
-def run_strips(run_strip, height: int, strip_rows: int, threads: int | None) -> None:
-    """``run_strip(y0)`` for every strip of rows, on ``threads`` workers (default min(4, CPUs)); strips are
-    independent, so the result does not depend on the thread count."""
-    starts = range(0, height, strip_rows)
+def parallel_map(fn, items, threads: int | None) -> list:
+    """``[fn(x) for x in items]`` on ``threads`` workers (default min(4, CPUs); 1 runs in this thread).
+    For independent items only (frames, strips, row bands): the result never depends on the thread count.
+    OpenCV and NumPy release the GIL, so threads run in parallel."""
     workers = threads if threads is not None else min(4, os.cpu_count() or 1)
     if workers <= 1:
-        for y0 in starts:
-            run_strip(y0)
-    else:
-        list(_pool(workers).map(run_strip, starts))
+        return [fn(x) for x in items]
+    return list(_pool(workers).map(fn, items))
+
+
+def run_strips(run_strip, height: int, strip_rows: int, threads: int | None) -> None:
+    """``run_strip(y0)`` for every strip of rows (see parallel_map)."""
+    parallel_map(run_strip, range(0, height, strip_rows), threads)
 
 
 @dataclass(frozen=True)

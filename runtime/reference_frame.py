@@ -9,12 +9,10 @@ shifts do not move it).
 """
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
-from .fusion import _pool
+from .fusion import parallel_map
 from .robust_merge import noise_sigma
 
 THUMB_SIDE = 48
@@ -43,11 +41,10 @@ def consistent_frames(lumas: np.ndarray) -> np.ndarray:
     return dist <= 3.0 * typical + 4.0  # 4 levels: a well-aligned burst has near-zero distances
 
 
-def choose_reference(lumas: np.ndarray, how: str | int) -> tuple[int, list[float]]:
+def choose_reference(lumas: np.ndarray, how: str | int, threads: int | None = None) -> tuple[int, list[float]]:
     """``[n, h, w]`` float32 plan-level lumas -> (reference index, per-frame sharpness)."""
     n = lumas.shape[0]
-    # Frames are independent: on threads (OpenCV and NumPy release the GIL).
-    sharp = list(_pool(min(4, os.cpu_count() or 1)).map(frame_sharpness, lumas))
+    sharp = parallel_map(frame_sharpness, lumas, threads)
     if isinstance(how, (int, np.integer)):
         return int(how), sharp
     if how == "middle":

@@ -33,13 +33,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import os
-
 import cv2
 import numpy as np
 
 from .errors import BurstError
-from .fusion import _pool
+from .fusion import parallel_map
 
 IMMERKAER = np.float32([[1, -2, 1], [-2, 4, -2], [1, -2, 1]])
 
@@ -120,13 +118,14 @@ def _power(x: np.ndarray, p: float) -> None:
 
 
 def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: MergeConfig = MergeConfig(),
-                  sigma_plan: float | None = None, plan_scale: float = 0.5) -> MergeWeights:
+                  sigma_plan: float | None = None, plan_scale: float = 0.5, threads: int | None = None) -> MergeWeights:
     """Weights for ``[n, h, w]`` float32 plan-level luma (8-bit levels) of aligned frames with ``[n, h, w]``
     coverage.
 
     Args:
         sigma_plan: noise std of the reference's plan-level luma (estimated here when None).
         plan_scale: plan resolution / full resolution (only for the reported full-resolution noise level).
+        threads: workers for the frames and row bands (see fusion.parallel_map).
     """
     config.check()
     n, h, w = lumas.shape
@@ -140,13 +139,12 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
     # Sobel (ksize 3) of white noise of std s has energy 2 * 32 s^2 (each kernel has squared norm 32):
     # flat areas, where noise is all the gradient there is, get ratios near 1 and so equal weights.
     noise_energy = 64.0 * s * s
-    pool = _pool(min(4, os.cpu_count() or 1))  # frames and row bands are independent: OpenCV/NumPy on threads
     e = np.empty((n, h, w), np.float32)  # [n, h, w]
 
     def energy(i: int) -> None:
         e[i] = sharpness_energy(lumas[i], config)
 
-    list(pool.map(energy, range(n)))
+    parallel_map(energy, range(n), threads)
     sharp = e  # [n, h, w], computed in place: ratio to the sharpest frame, dead zone, power, floor
     floor = np.float32(8.0 * noise_energy + 1e-3)
 
@@ -159,7 +157,7 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
         np.maximum(band, np.float32(1e-3), out=band)  # never 0: the reference keeps a positive weight everywhere
 
     step = max(1, -(-h // 4))
-    list(pool.map(normalise, [slice(y, y + step) for y in range(0, h, step)]))
+    parallel_map(normalise, [slice(y, y + step) for y in range(0, h, step)], threads)
     both = np.empty((n, h, w, 2), np.float32)
     weights, map_weights = both[..., 0], both[..., 1]
 
@@ -175,7 +173,7 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
         map_weights[i] = sharp[i] * valid[i]
         return float(np.count_nonzero(robust >= 0.5) / cover) if cover else 0.0
 
-    agree = list(pool.map(frame_weights, range(n)))
+    agree = parallel_map(frame_weights, range(n), threads)
     used = [True if i == reference else agree[i] >= config.min_area for i in range(n)]
     for i in range(n):
         if not used[i]:
