@@ -139,13 +139,13 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
     # Sobel (ksize 3) of white noise of std s has energy 2 * 32 s^2 (each kernel has squared norm 32):
     # flat areas, where noise is all the gradient there is, get ratios near 1 and so equal weights.
     noise_energy = 64.0 * s * s
-    e = np.empty((n, h, w), np.float32)  # [n, h, w]
+    # [n, h, w]: gradient energy, then in place its ratio to the sharpest frame, dead zone, power, floor
+    sharp = np.empty((n, h, w), np.float32)
 
     def energy(i: int) -> None:
-        e[i] = sharpness_energy(lumas[i], config)
+        sharp[i] = sharpness_energy(lumas[i], config)
 
     parallel_map(energy, range(n), threads)
-    sharp = e  # [n, h, w], computed in place: ratio to the sharpest frame, dead zone, power, floor
     floor = np.float32(8.0 * noise_energy + 1e-3)
 
     def normalise(rows: slice) -> None:
