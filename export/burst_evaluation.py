@@ -9,6 +9,7 @@ noise-free still at the mean pose of its exposure), with a 16 px border left out
     fba             Fourier Burst Accumulation (p = 11) of the frames densely aligned to the sharpest frame
     merge           the runtime's burst path before the nets: sharpest reference, dense alignment, robust merge
     burst_path      merge + its blur-degree map -> SFT -> deblur (the float model)
+    burst_no_map    merge -> the same-MACs deblur U-Net with no map (the SFT ablation), when given
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ METHODS = {
     "fba": "Fourier Burst Accumulation (aligned, p = 11)",
     "merge": "alignment + robust merge (runtime, before the nets)",
     "burst_path": "burst path: merge + blur map -> SFT -> deblur",
+    "burst_no_map": "merge -> no-map U-Net (ablation, same MACs)",
 }
 
 
@@ -74,8 +76,9 @@ def _u8(image: np.ndarray, scale: float) -> np.ndarray:
     return np.clip(np.rint(image * scale), 0, 255).astype(np.uint8)
 
 
-def evaluate_burst(burst: IndependentBurst, deblur) -> dict:
-    """PSNR of every method on one burst; ``deblur(fused uint8, unit map) -> [H, W, 3] float in [0, 1]`` or None."""
+def evaluate_burst(burst: IndependentBurst, deblur, no_map=None) -> dict:
+    """PSNR of every method on one burst; ``deblur(fused uint8, unit map) -> [H, W, 3] float in [0, 1]`` or None;
+    ``no_map(fused uint8) -> [H, W, 3] float`` or None."""
     n = burst.frames.shape[0]
     mid = n // 2
     row: dict = {"name": burst.name, "kind": burst.kind, "noise": burst.noise}
@@ -95,11 +98,14 @@ def evaluate_burst(burst: IndependentBurst, deblur) -> dict:
     if deblur is not None:
         unit = scale_map(merged.blur_raw, merged.max_value, "unit").astype(np.float32)
         row["burst_path"] = _score(_u8(deblur(merged.fused, unit), 255.0), burst.sharp[ref])
+    if no_map is not None:
+        row["burst_no_map"] = _score(_u8(no_map(merged.fused), 255.0), burst.sharp[ref])
     return row
 
 
-def evaluate_independent(bursts: Sequence[IndependentBurst], deblur) -> dict:
-    rows = [evaluate_burst(b, deblur) for b in tqdm(bursts, desc="independent bursts", unit="burst", disable=None)]
+def evaluate_independent(bursts: Sequence[IndependentBurst], deblur, no_map=None) -> dict:
+    rows = [evaluate_burst(b, deblur, no_map)
+            for b in tqdm(bursts, desc="independent bursts", unit="burst", disable=None)]
     keys = [k for k in METHODS if k in rows[0]]
     summary: dict = {"count": len(rows), "methods": {k: METHODS[k] for k in keys}, "mean_psnr": {}}
     for kind in ("all", "handheld", "static"):
@@ -112,6 +118,11 @@ def evaluate_independent(bursts: Sequence[IndependentBurst], deblur) -> dict:
             summary[f"{k}_vs_middle"] = {"mean_db": float(gain.mean()), "min_db": float(gain.min()),
                                          "better_share": float(np.mean(gain > 0)),
                                          "vs_fba_mean_db": float(np.mean([r[k] - r["fba"] for r in rows]))}
+    for k in ("burst_path", "burst_no_map"):
+        if k in keys:
+            gain = np.array([r[k] - r["merge"] for r in rows])
+            summary[f"{k}_vs_merge"] = {"mean_db": float(gain.mean()), "min_db": float(gain.min()),
+                                        "better_share": float(np.mean(gain > 0))}
     return {"summary": summary, "rows": rows}
 
 
@@ -126,6 +137,11 @@ def independent_table(summary: dict) -> str:
             lines.append(f"\n{METHODS[key]}: {s['mean_db']:+.2f} dB over the middle frame in mean, worst "
                          f"{s['min_db']:+.2f} dB, better on {s['better_share']:.0%} of {summary['count']} bursts; "
                          f"{s['vs_fba_mean_db']:+.2f} dB over FBA")
+    for key in ("burst_path", "burst_no_map"):
+        s = summary.get(f"{key}_vs_merge")
+        if s:
+            lines.append(f"{METHODS[key]}: {s['mean_db']:+.2f} dB over the merge it is given in mean, worst "
+                         f"{s['min_db']:+.2f} dB, better on {s['better_share']:.0%}")
     return "\n".join(lines)
 
 

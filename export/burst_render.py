@@ -45,6 +45,15 @@ class NoiseRanges:
     shot: tuple[float, float] = (2e-5, 3e-4)
     read: tuple[float, float] = (5e-4, 3e-3)
 
+    @staticmethod
+    def default() -> "NoiseRanges":
+        return NoiseRanges()
+
+    @staticmethod
+    def bright_to_night() -> "NoiseRanges":
+        """Phone sensor noise from base ISO in daylight to a high ISO at night (about 15x the default's top)."""
+        return NoiseRanges(shot=(1e-5, 2e-3), read=(4e-4, 1e-2))
+
 
 @dataclass(frozen=True)
 class RenderConfig:
@@ -82,6 +91,7 @@ class SyntheticBurst:
     motion: np.ndarray  # [h, w] float32 RMS spread of the seen scene point, output px
     reference: int  # the frame whose mid-exposure is the undisplaced scene
     mean_view: np.ndarray  # [h, w, 3] uint8 still, noise-free view at the burst's mean pose (and mean time)
+    frame_views: np.ndarray | None  # [n, h, w, 3] uint8 still view at each frame's mean pose, when asked for
     info: dict  # trajectory, objects and noise parameters (JSON-able)
 
 
@@ -125,8 +135,11 @@ def undisplaced_view(hires: np.ndarray, s: int, region: tuple[int, int, int, int
 
 
 def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], config: RenderConfig,
-                 rng: np.random.Generator) -> SyntheticBurst:
+                 rng: np.random.Generator, frame_views: bool = False) -> SyntheticBurst:
     """Render the burst seen by a camera framing ``region`` = (x0, y0, w, h) output px of the scene.
+
+    With ``frame_views`` it also returns every frame's still, noise-free view at the mean pose (and
+    mid time) of its own exposure: the label of a burst merged onto that frame.
 
     Args:
         hires: ``[Hs*s, Ws*s, 3]`` uint8, the scene at s times the output resolution.
@@ -187,14 +200,19 @@ def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], c
     pos_sq = np.zeros((2, h, w), np.float32)
     acc = np.empty((h * s, w * s, 3), np.float32)
     coeff_sum, t_sum = np.zeros(6), 0.0
+    poses: list[tuple[np.ndarray, float]] = []  # per frame: mean coefficients and mean time of its exposure
     for k in range(n):
         acc.fill(0.0)
+        frame_coeff, frame_t = np.zeros(6), 0.0
         for j in range(config.subframes):
             t = k + config.duty * (j + 0.5) / config.subframes
             coeff = trajectory.coefficients(t)  # [6]
-            coeff_sum += coeff
-            t_sum += t
+            frame_coeff += coeff
+            frame_t += t
             cv2.accumulate(render_pose(coeff, t, moments=True), acc)
+        coeff_sum += frame_coeff
+        t_sum += frame_t
+        poses.append((frame_coeff / config.subframes, frame_t / config.subframes))
         frame = cv2.resize(acc * np.float32(1.0 / config.subframes), (w, h), interpolation=cv2.INTER_AREA)
         if noise is not None:
             x = np.clip(frame / 255.0, 0.0, 1.0)
@@ -206,8 +224,13 @@ def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], c
     # The field is linear in the coefficients, so the mean pose is the pose of the mean coefficients:
     # a still, noise-free view registered with the average of the frames (the fused image).
     count = n * config.subframes
-    still = render_pose(coeff_sum / count, t_sum / count, moments=False).astype(np.float32)
-    mean_view = np.clip(np.rint(cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)), 0, 255).astype(np.uint8)
+
+    def still_view(coeff: np.ndarray, t: float) -> np.ndarray:
+        still = render_pose(coeff, t, moments=False).astype(np.float32)
+        return np.clip(np.rint(cv2.resize(still, (w, h), interpolation=cv2.INTER_AREA)), 0, 255).astype(np.uint8)
+
+    mean_view = still_view(coeff_sum / count, t_sum / count)
+    views = np.stack([still_view(c, t) for c, t in poses]) if frame_views else None
 
     var = np.maximum(pos_sq / count - (pos_sum / count) ** 2, 0.0)  # [2, h, w]
     motion = np.sqrt(var[0] + var[1]).astype(np.float32)  # [h, w]
@@ -215,7 +238,8 @@ def render_burst(hires: np.ndarray, s: int, region: tuple[int, int, int, int], c
             "objects": [{"centre": list(map(float, o["centre"])), "velocity": list(map(float, o["velocity"])),
                          "radius": float(o["radius"])} for o in objects],
             "noise": noise}
-    return SyntheticBurst(frames=frames, motion=motion, reference=reference, mean_view=mean_view, info=info)
+    return SyntheticBurst(frames=frames, motion=motion, reference=reference, mean_view=mean_view,
+                          frame_views=views, info=info)
 
 
 def _paint_object(sub: np.ndarray, hires: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, obj: dict,

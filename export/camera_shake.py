@@ -49,6 +49,13 @@ class ShakeRanges:
         """Rotation and zoom dominate: motion that changes strongly across the frame (for the motion check)."""
         return ShakeRanges((0.0, 0.5), (0.0, 0.0), (2.0, 4.0), (0.6, 1.0), 0.2)
 
+    def scaled(self, factor: float) -> "ShakeRanges":
+        """Every amplitude range times ``factor`` (0 = a still camera): blur from none to heavy."""
+        def times(r: tuple[float, float]) -> tuple[float, float]:
+            return (r[0] * factor, r[1] * factor)
+        return replace(self, translation_px=times(self.translation_px), acceleration=times(self.acceleration),
+                       zoom_px=times(self.zoom_px), rotation_deg=times(self.rotation_deg))
+
     @staticmethod
     def still() -> "ShakeRanges":
         """No camera motion (for tests and local-motion-only data)."""

@@ -55,6 +55,13 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
                    help="global blur LO[:HI] (unit range); n per burst from --calibration (patent claim 4)")
     b.add_argument("--calibration", type=Path, default=None, help="file from `burstdeblur calibrate`")
     b.add_argument("--tiny", action="store_true", help="tiny configuration (64 px crops, 4 frames): for tests")
+    b.add_argument("--both-paths", action="store_true",
+                   help="data for both paths: aligned burst merges, unaligned fusion from no blur to heavy, sharp "
+                        "stills, noise from daylight to night (the shipped nets' data)")
+    b.add_argument("--burst-share", type=float_in(0.0, 1.0), default=None,
+                   help="share of synthetic bursts merged by the burst path (default 0; 0.35 with --both-paths)")
+    b.add_argument("--still-share", type=float_in(0.0, 1.0), default=None,
+                   help="share of synthetic bursts that are sharp stills (default 0; 0.1 with --both-paths)")
     b.set_defaults(run=_run_build)
 
     s = dsub.add_parser("show", help="write a contact sheet (sample, blur-map heatmap, sharp label) of a dataset")
@@ -99,6 +106,13 @@ def _run_build(args: argparse.Namespace) -> int:
     from .dataset_writer import DatasetConfig, build_dataset
 
     config = DatasetConfig.tiny() if args.tiny else DatasetConfig.default()
+    if args.both_paths:
+        both = DatasetConfig.both_paths()
+        config = replace(config, burst_share=both.burst_share, still_share=both.still_share,
+                         shake_scale=both.shake_scale, render=replace(config.render, noise=both.render.noise))
+    for name in ("burst_share", "still_share"):
+        if getattr(args, name) is not None:
+            config = replace(config, **{name: getattr(args, name)})
     render = config.render
     if args.n is not None:
         render = replace(render, n=args.n)

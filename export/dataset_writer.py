@@ -8,11 +8,23 @@ becomes a sample:
     blur/      the fused image (the sample)
     blur_map/  its blur-degree map (label 1), 16-bit
     sharp/     label 2: the still view at the mean pose (synthetic), or a source frame (middle or sharpest)
+               - or, for a burst merged onto a reference frame, the still view at that frame's pose
     motion/    synthetic only: the per-pixel motion magnitude ("shake distribution")
 
 plus ``dataset.json`` with the configuration, the sources' provenance and
 licences, the split of every scene, and one record per sample. Splits are by
 scene (a photo, or a shot of a video), never by crop.
+
+One dataset can serve both paths of the product (``DatasetConfig.both_paths``):
+every synthetic burst is drawn as one of three kinds, recorded per sample as
+``path``:
+
+    single  the patent's blurred photo: the frames fused as shot (no alignment), shake scaled per burst
+            from none to heavy, noise from daylight to night - what the single-image path is given
+    burst   the phone's burst path: the runtime's dense alignment + robust merge onto its chosen
+            reference frame; label 2 is the still view at that frame's pose, label 1 the runtime's map
+    still   a sharp photo: n identical noise-free frames, so the sample is the still itself, the map
+            is zero and label 2 equals the sample - the nets must learn to leave it alone
 """
 from __future__ import annotations
 
@@ -37,7 +49,7 @@ from burstdeblur.runtime.burst_pipeline import BurstResult, FuseOptions, process
 from burstdeblur.runtime.errors import BurstError
 from burstdeblur.runtime.image_io import encode_png, read_image
 
-from .burst_render import RenderConfig, prepare_scene, render_burst, scene_geometry, undisplaced_view
+from .burst_render import NoiseRanges, RenderConfig, prepare_scene, render_burst, scene_geometry, undisplaced_view
 from .dataset_sources import Scene, SourceFileInfo, build_scenes, split_scenes
 from .gopro_layout import MOTION_PX_PER_STEP, encode_motion, pair_files
 from .motion_check import blur_motion_correlation
@@ -67,10 +79,21 @@ class DatasetConfig:
     target_blur: tuple[float, float] | None = None  # unit range; n per burst from the calibration
     calibration: BlurCalibration | None = None
     workers: int = 2
+    # Shares of synthetic bursts that take the burst path and that are sharp stills (the rest: single).
+    burst_share: float = 0.0
+    still_share: float = 0.0
+    shake_scale: tuple[float, float] = (1.0, 1.0)  # single-path bursts: shake amplitudes times U(lo, hi)
 
     @staticmethod
     def default() -> "DatasetConfig":
         return DatasetConfig()
+
+    @staticmethod
+    def both_paths() -> "DatasetConfig":
+        """Training data for both paths: aligned merges, unaligned fusion from no blur to heavy, sharp stills,
+        noise from daylight to night."""
+        return DatasetConfig(render=replace(RenderConfig.default(), noise=NoiseRanges.bright_to_night()),
+                             burst_share=0.35, still_share=0.1, shake_scale=(0.0, 1.5))
 
     @staticmethod
     def tiny() -> "DatasetConfig":
@@ -95,6 +118,13 @@ class DatasetConfig:
             raise BurstError("a target global blur needs a calibration file, and a calibration needs a target")
         if self.workers < 1:
             raise BurstError(f"workers must be >= 1, got {self.workers}")
+        if not (0 <= self.burst_share <= 1 and 0 <= self.still_share <= 1 and self.burst_share + self.still_share <= 1):
+            raise BurstError(f"burst share {self.burst_share} and still share {self.still_share} must be in [0, 1] "
+                             "and add up to at most 1")
+        if not 0 <= self.shake_scale[0] <= self.shake_scale[1]:
+            raise BurstError(f"shake scale range {self.shake_scale} must satisfy 0 <= lo <= hi")
+        if self.align and self.burst_share > 0:
+            raise BurstError("--align aligns every burst already; a burst share needs unaligned fusion as the default")
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -114,6 +144,8 @@ class BurstTask:
     region: tuple[int, int, int, int]  # x0, y0, w, h in output px (synthetic) or frame px (video)
     short_side: int  # synthetic: scene short side in output px
     start: int  # video: first frame of the window
+    path: str = "single"  # synthetic: single | burst | still (module docstring)
+    shake_scale: float = 1.0  # synthetic single path: shake amplitudes times this
 
 
 def _n_for(config: DatasetConfig, rng: np.random.Generator, default_n: int) -> int:
@@ -151,6 +183,7 @@ def plan_tasks(scenes: Sequence[Scene], splits: dict[str, str], count: int, seed
                 raise BurstError(f"{scene.source.path}: shot {scene.shot} has {scene.shot.length} frames, "
                                  f"fewer than the window n={n}")
             start = int(rng.integers(scene.shot.start, scene.shot.end - n + 1))
+        path, shake_scale = _path_for(config, rng) if scene.shot is None else ("single", 1.0)
         rows, cols = min(config.crops_per_side, height // c), min(config.crops_per_side, width // c)
         take = min(rows * cols, count - made)
         tiles = tuple((k // cols, k % cols) for k in range(take))
@@ -159,9 +192,22 @@ def plan_tasks(scenes: Sequence[Scene], splits: dict[str, str], count: int, seed
         x0 = int(rng.integers(0, width - cols * c + 1))
         y0 = int(rng.integers(0, height - rows * c + 1))
         tasks.append(BurstTask(len(tasks), made, scene, splits[scene.scene_id], (seed, len(tasks)), n, tiles,
-                               (x0, y0, cols * c, rows * c), short_side, start))
+                               (x0, y0, cols * c, rows * c), short_side, start, path, shake_scale))
         made += take
     return tasks
+
+
+def _path_for(config: DatasetConfig, rng: np.random.Generator) -> tuple[str, float]:
+    """Kind and shake scale of one synthetic burst. Draws nothing when the mix is off, so builds made
+    before the mix existed come out the same for a seed."""
+    path = "single"
+    if config.burst_share or config.still_share:
+        u = float(rng.uniform())
+        path = "burst" if u < config.burst_share else "still" if u < config.burst_share + config.still_share else "single"
+    scale = 1.0
+    if config.shake_scale != (1.0, 1.0):
+        scale = float(rng.uniform(*config.shake_scale))
+    return path, scale
 
 
 @lru_cache(maxsize=2)
@@ -198,18 +244,33 @@ def make_burst(task: BurstTask, config: DatasetConfig) -> TaskBurst:
     rng = np.random.default_rng(list(task.seed))
     motion = view = mean_view = None
     info: dict = {}
+    frame_views = None
     if task.scene.shot is None:
         hires, s = _scene_image(str(task.scene.source.path), task.short_side, config.render.supersample, config.crop)
-        burst = render_burst(hires, s, task.region, replace(config.render, n=task.n), rng)
-        frames, motion, info, mean_view = burst.frames, burst.motion, burst.info, burst.mean_view
         view = undisplaced_view(hires, s, task.region)
         frame_names = [f"synthetic#{k}" for k in range(task.n)]
+        if task.path == "still":  # a tripod shot of a static scene with no noise: the still itself, n times
+            frames = np.repeat(view[None], task.n, axis=0)
+            motion, mean_view = np.zeros(view.shape[:2], np.float32), view
+            info = {"path": "still"}
+        else:
+            render = replace(config.render, n=task.n)
+            if task.shake_scale != 1.0:
+                render = replace(render, shake=render.shake.scaled(task.shake_scale))
+            burst = render_burst(hires, s, task.region, render, rng, frame_views=task.path == "burst")
+            frames, motion, info, mean_view = burst.frames, burst.motion, burst.info, burst.mean_view
+            frame_views = burst.frame_views
+            info = {**info, "path": task.path, "shake_scale": task.shake_scale}
     else:
         window = read_windows(task.scene.source.path, [task.start], task.n)[task.start]  # [n, H, W, 3] uint8
         x0, y0, w, h = task.region
         frames = np.ascontiguousarray(window[:, y0:y0 + h, x0:x0 + w])
         frame_names = [f"{task.scene.source.path.name}#{task.start + k}" for k in range(task.n)]
     reference = default_reference(task.n)
+    if task.path == "burst":  # the phone's burst path: its own alignment, robust merge and reference choice
+        result = process_burst(from_array(frames, names=frame_names), FuseOptions(threads=1))
+        return TaskBurst(frames, result, frame_views[result.reference], f"pose-of-{result.reference}", motion,
+                         view, info)
     result = process_burst(from_array(frames, names=frame_names),
                            FuseOptions(align=config.align, reference=reference, threads=1))
     if config.sharp_label == "mean-pose":
@@ -231,7 +292,9 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
     stage_path = Path(stage)
     for k, (row, col) in enumerate(task.tiles):
         ys, xs = slice(row * c, (row + 1) * c), slice(col * c, (col + 1) * c)
-        if result.coverage is not None and np.any(result.coverage[ys, xs] < len(result.frames_used)):
+        # The burst path's robust merge gives uncovered pixels no weight; a homography fusion would average
+        # in border fill, so its crops must be covered by every frame.
+        if task.path != "burst" and result.coverage is not None and np.any(result.coverage[ys, xs] < len(result.frames_used)):
             raise BurstError(f"sample {task.first_sample + k} ({task.scene.source.label}): after alignment part of "
                              "the crop is not covered by every frame; use smaller shake or no alignment")
         name = f"{task.first_sample + k:06d}"
@@ -245,7 +308,7 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
             write_file(files[folder], payload)
         record = {"sample": name, "split": task.split, "sequence": task.scene.scene_id,
                   "source": task.scene.source.label, "kind": "synthetic" if task.scene.shot is None else "video",
-                  "n": task.n, "burst": task.index, "sharp_frame": label, "crop_xywh": [xs.start, ys.start, c, c],
+                  "n": task.n, "burst": task.index, "path": task.path, "sharp_frame": label, "crop_xywh": [xs.start, ys.start, c, c],
                   "region_xywh": list(task.region), "global_blur_unit": global_blur(unit[ys, xs])}
         if task.scene.shot is None:
             record["motion_mean_px"] = float(motion[ys, xs].mean())
@@ -277,7 +340,8 @@ def _summary(samples: list[dict], seconds: float) -> dict:
                          "corr_pixels_mean": float(np.mean(e["pixels"])) if e["pixels"] else None,
                          "corr_tiles_mean": float(np.mean(e["tiles"])) if e["tiles"] else None}
     splits = {s: sum(r["split"] == s for r in samples) for s in ("train", "val")}
-    return {"samples": len(samples), "splits": splits, "seconds": round(seconds, 1), "per_source": sources}
+    paths = {p: sum(r.get("path") == p for r in samples) for p in ("single", "burst", "still")}
+    return {"samples": len(samples), "splits": splits, "paths": paths, "seconds": round(seconds, 1), "per_source": sources}
 
 
 def build_dataset(infos: Sequence[SourceFileInfo], out: str | Path, count: int, seed: int,

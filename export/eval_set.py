@@ -4,8 +4,8 @@ Synthetic: bursts rendered (same renderer and fusion as the datasets, another
 seed) from the photos that `split_scenes` puts in the validation split, so no
 training crop ever came from them. Real video: windows from the part of a
 video the catalog holds out from training (bikes.mp4 frames >= 187, two
-shots), fused as shot; their sharp reference is the middle frame, the only
-one there is. Unlike a dataset on disk, each burst keeps its frames, which
+shots), five frames fused as shot (the GoPro protocol); their sharp reference
+is the middle frame, the only one there is. Unlike a dataset on disk, each burst keeps its frames, which
 the "sharpest single frame" baseline needs.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ class EvalConfig:
     video_bursts: int = 12
     crop: int = 256
     seed: int = 20261121  # not a dataset build seed: other bursts of the held-out scenes
-    dataset: DatasetConfig = DatasetConfig.default()
+    dataset: DatasetConfig = replace(DatasetConfig.default(), video_n=5)  # GoPro: 5 video frames per blurred image
 
     @staticmethod
     def default() -> "EvalConfig":

@@ -28,6 +28,9 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--independent", type=int_in(0, 10**4), default=40,
                    help="bursts from the independent generator (handheld and tripod, bright to night), scored "
                         "against the middle frame, sharpest frame, aligned mean and FBA (default 40; 0 skips)")
+    p.add_argument("--photos", type=int_in(0, 10**4), default=None,
+                   help="handheld single photos from the independent generator for the single-image path, plus "
+                        "the sharp held-out photos it must leave alone (default 24, 3 with --tiny; 0 skips both)")
     p.add_argument("--tiny", action="store_true", help="tiny evaluation set (tests)")
     p.set_defaults(run=_run_evaluate)
 
@@ -90,11 +93,31 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
         gen = IndependentConfig.tiny() if args.tiny else IndependentConfig.default()
         bursts_i = build_independent(resolve_sources(args.sources), args.independent, config.seed + 7, gen)
-        independent = evaluate_independent(bursts_i, lambda image, m: deblur_image(models.full, image, m))
+        no_map = None if models.no_map is None else (lambda image: deblur_image(models.no_map, image, None))
+        independent = evaluate_independent(bursts_i, lambda image, m: deblur_image(models.full, image, m), no_map)
         table = independent_table(independent["summary"])
         files["independent.csv"] = independent_csv(independent["rows"])
         files["independent.md"] = (table + "\n").encode()
         files["report.json"] = json.dumps({**json.loads(files["report.json"]), "independent": independent},
+                                          indent=1).encode()
+        print(table)
+    photo_count = args.photos if args.photos is not None else (3 if args.tiny else 24)
+    if photo_count:
+        from .burst_evaluation import held_out_photos
+        from .independent_bursts import IndependentConfig as PhotoConfig
+        from .photo_evaluation import evaluate_photos, handheld_photos, photos_table
+        from .trained_models import deblur_image, predict_map
+
+        photos = held_out_photos(resolve_sources(args.sources))
+        shots = handheld_photos(photos, photo_count, config.seed + 11, PhotoConfig.tiny() if args.tiny else None)
+        full = models.full
+        single = lambda image: deblur_image(full, image, predict_map(full, image))  # noqa: E731
+        no_map_photo = None if models.no_map is None else (lambda image: deblur_image(models.no_map, image, None))
+        sharp = [(name, photo[:160, :160]) for name, photo in photos] if args.tiny else photos
+        photo_result = evaluate_photos(shots, sharp, single, no_map_photo, lambda image: predict_map(full, image))
+        table = photos_table(photo_result["summary"])
+        files["photos.md"] = (table + "\n").encode()
+        files["report.json"] = json.dumps({**json.loads(files["report.json"]), "photos": photo_result},
                                           indent=1).encode()
         print(table)
     publish_folder(args.out, files)

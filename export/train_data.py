@@ -1,6 +1,9 @@
 """Training pairs read from a dataset folder (GoPro layout): sample, blur map (label 1), sharp (label 2)."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -21,12 +24,17 @@ class PairDataset(Dataset):
 
     def __init__(self, root, split: str, crop: int, augment: bool):
         self.pairs: list[GoProPair] = read_gopro(root, (split,))
+        self._paths = _sample_paths(Path(root))
         missing = [p.blur for p in self.pairs if p.blur_map is None]
         if missing:
             raise BurstError(f"{missing[0]}: no blur_map/ partner; training needs label 1 (build with `dataset build`)")
         self.crop, self.augment = crop, augment
         self._rng: np.random.Generator | None = None
         self._rng_seed: int | None = None
+
+    def path_of(self, index: int) -> str:
+        """Which product path sample ``index`` stands for: single | burst | still (dataset_writer.py)."""
+        return self._paths.get(self.pairs[index].name, "single")
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -58,3 +66,15 @@ class PairDataset(Dataset):
             if flip:
                 arrays = [a[:, ::-1] for a in arrays]
         return tuple(torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))) for a in arrays)
+
+
+def _sample_paths(root: Path) -> dict[str, str]:
+    """Sample name -> path from ``dataset.json`` (builds before the mix, and GoPro trees, have none: single)."""
+    manifest = root / "dataset.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        samples = json.loads(manifest.read_text()).get("samples", [])
+    except (OSError, ValueError) as error:
+        raise BurstError(f"{manifest}: unreadable dataset manifest: {error}") from None
+    return {r["sample"]: r.get("path", "single") for r in samples if "sample" in r}

@@ -2,7 +2,11 @@
 
 Stage 1: perception net on (sample -> label 1), MSE (the patent's loss).
 Stage 2: deblur + SFT nets on (sample, true label 1 -> label 2).
-Stage 3: all three jointly, sample -> perception -> SFT -> deblur, against label 2.
+Stage 3: all three jointly, sample -> perception -> SFT -> deblur, against label 2. One SFT + deblur
+pair serves both paths, so by default (``joint_paths``) each step also scores the same nets steered by
+the true map (what the burst path feeds them) and keeps the perception map near label 1; without that,
+joint fine-tuning on perception maps alone drifted the pair away from the true map and cost the burst
+path (0.15 dB on generation 1).
 
 Stages 2 and 3 use a Charbonnier loss sqrt((x - y)^2 + eps^2): it behaves
 like L1, which restoration nets train better with than MSE (MSE over-weights
@@ -56,6 +60,8 @@ class TrainConfig:
     workers: int = 2
     perception: str = "default"
     deblur: str = "default"
+    joint_paths: bool = True  # stage 3: loss on both paths + the map term (module docstring)
+    map_weight: float = 1.0  # stage 3: weight of the perception map's MSE against label 1
 
     @staticmethod
     def default(stage: int) -> "TrainConfig":
@@ -74,6 +80,8 @@ class TrainConfig:
         for name, table in (("perception", PERCEPTION_CONFIGS), ("deblur", DEBLUR_CONFIGS)):
             if getattr(self, name) not in table:
                 raise BurstError(f"unknown {name} config {getattr(self, name)!r}; choose from {', '.join(table)}")
+        if not (self.map_weight >= 0 and math.isfinite(self.map_weight)):
+            raise BurstError(f"map weight must be a finite number >= 0, got {self.map_weight}")
         if self.steps < 1 or self.batch < 1:
             raise BurstError(f"steps and batch must be >= 1, got {self.steps}, {self.batch}")
 
@@ -87,11 +95,15 @@ class Pipeline(nn.Module):
         self.perception = build_perception(PERCEPTION_CONFIGS[config.perception]()) if config.stage in (1, 3) else None
         self.deblur, self.sft = build_deblur(DEBLUR_CONFIGS[config.deblur]()) if config.stage in (2, 3) else (None, None)
 
-    def forward(self, blurred: torch.Tensor, blur_map: torch.Tensor) -> torch.Tensor:
+    def forward(self, blurred: torch.Tensor, blur_map: torch.Tensor, both_paths: bool = False):
+        """The stage's output; stage 3 with ``both_paths``: (perception map, output on it, output on the true map)."""
         if self.stage == 1:
             return self.perception(blurred)
         condition = blur_map if self.stage == 2 else self.perception(blurred)
-        return self.deblur(blurred, self.sft(condition) if self.sft is not None else None)
+        out = self.deblur(blurred, self.sft(condition) if self.sft is not None else None)
+        if not both_paths:
+            return out
+        return condition, out, self.deblur(blurred, self.sft(blur_map) if self.sft is not None else None)
 
     def target(self, blur_map: torch.Tensor, sharp: torch.Tensor) -> torch.Tensor:
         return blur_map if self.stage == 1 else sharp
@@ -165,22 +177,47 @@ def load_nets(path: Path, nets: dict[str, nn.Module | None]) -> list[str]:
 
 @torch.no_grad()
 def validate(pipeline: Pipeline, data: PairDataset, device: torch.device) -> dict[str, float]:
+    """Validation figures, per product path as well. Still samples (a sharp photo, label = input, map 0)
+    have an infinite input PSNR and no map to correlate with, so they are reported on their own
+    (``still_psnr``: output vs the photo; ``still_map_mean``) and kept out of the headline means."""
     pipeline.eval()
-    scores, errors = [], []
+    rows: dict[str, list[tuple[float, float]]] = {}
+    true_map = []
     for i in range(len(data)):
         blurred, bmap, sharp = (t[None].to(device) for t in data[i])
+        path = data.path_of(i)
         out = pipeline(blurred, bmap)
         if pipeline.stage == 1:
-            errors.append(float(torch.mean(torch.abs(out - bmap))))
             a, b = out.flatten() - out.mean(), bmap.flatten() - bmap.mean()
-            scores.append(float((a * b).sum() / (a.norm() * b.norm() + 1e-12)))
+            pearson = float((a * b).sum() / (a.norm() * b.norm() + 1e-12))
+            rows.setdefault(path, []).append((float(torch.mean(torch.abs(out - bmap))), pearson if path != "still"
+                                              else float(out.mean())))
         else:
-            scores.append(psnr(out, sharp))
-            errors.append(psnr(blurred, sharp))
+            rows.setdefault(path, []).append((psnr(out, sharp), psnr(blurred, sharp)))
+            if pipeline.stage == 3 and path != "still":
+                true_map.append(psnr(pipeline(blurred, bmap, True)[2], sharp))
     pipeline.train()
+    blurred_rows = [r for path, values in rows.items() if path != "still" for r in values]
+    result: dict[str, float] = {}
     if pipeline.stage == 1:
-        return {"map_mae": float(np.mean(errors)), "map_pearson": float(np.mean(scores))}
-    return {"psnr": float(np.mean(scores)), "psnr_input": float(np.mean(errors))}
+        if blurred_rows:
+            result |= {"map_mae": float(np.mean([r[0] for r in blurred_rows])),
+                       "map_pearson": float(np.mean([r[1] for r in blurred_rows]))}
+        if "still" in rows:
+            result["still_map_mean"] = float(np.mean([r[1] for r in rows["still"]]))
+        return result
+    if blurred_rows:
+        result |= {"psnr": float(np.mean([r[0] for r in blurred_rows])),
+                   "psnr_input": float(np.mean([r[1] for r in blurred_rows]))}
+    for path, values in sorted(rows.items()):
+        if path == "still":
+            result["still_psnr"] = float(np.mean([r[0] for r in values]))
+        elif len(rows) > 1:
+            result[f"psnr_{path}"] = float(np.mean([r[0] for r in values]))
+            result[f"psnr_input_{path}"] = float(np.mean([r[1] for r in values]))
+    if true_map:
+        result["psnr_true_map"] = float(np.mean(true_map))
+    return result
 
 
 def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | None = None) -> dict:
@@ -200,6 +237,7 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
     optimizer = torch.optim.Adam(pipeline.parameters(), lr=config.lr)
     history: list[dict] = []
     step = 0
+    seconds_before = 0.0  # wall time of earlier sessions of this run (resumed from its checkpoint)
     ckpt, ckpt_json = out / "checkpoint.safetensors", out / "checkpoint.json"
     if ckpt.exists() and ckpt_json.exists():
         meta = json.loads(ckpt_json.read_text())
@@ -207,6 +245,7 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
             raise BurstError(f"{ckpt_json}: checkpoint was made with another config; use a new --out or the same options")
         _load_state(pipeline, optimizer, load_file(str(ckpt)))
         step, history = meta["step"], meta["history"]
+        seconds_before = float(meta.get("seconds", 0.0))
     model = DistributedDataParallel(pipeline) if world > 1 else pipeline
     loss_fn = nn.functional.mse_loss if config.stage == 1 else charbonnier
 
@@ -228,7 +267,12 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
             blurred, bmap, sharp = blurred.to(device), bmap.to(device), sharp.to(device)
             for group in optimizer.param_groups:  # cosine decay, a function of the step: resumes exactly
                 group["lr"] = config.lr_min + 0.5 * (config.lr - config.lr_min) * (1 + math.cos(math.pi * step / config.steps))
-            loss = loss_fn(model(blurred, bmap), pipeline.target(bmap, sharp))
+            if config.stage == 3 and config.joint_paths:
+                predicted, single, burst = model(blurred, bmap, True)
+                loss = charbonnier(single, sharp) + charbonnier(burst, sharp) + \
+                    config.map_weight * nn.functional.mse_loss(predicted, bmap)
+            else:
+                loss = loss_fn(model(blurred, bmap), pipeline.target(bmap, sharp))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -241,30 +285,48 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
                                 **validate(pipeline, val_set, device)})
                 progress.write(json.dumps(history[-1]))
             if is_main and (step % config.checkpoint_every == 0 or step == config.steps):
-                _save_checkpoint(pipeline, optimizer, config, step, history, ckpt, ckpt_json)
+                _save_checkpoint(pipeline, optimizer, config, step, history, ckpt, ckpt_json,
+                                 seconds_before + time.perf_counter() - t0)
             if step >= config.steps:
                 break
         epoch += 1
     progress.close()
     card = {}
     if is_main:
-        card = _finish(pipeline, config, data, out, step, history, time.perf_counter() - t0, world)
+        card = _finish(pipeline, config, data, out, step, history, time.perf_counter() - t0, world, init_from or [],
+                       seconds_before)
     if dist.is_initialized():
         dist.barrier()
     return card
 
 
-def _save_checkpoint(pipeline, optimizer, config, step, history, ckpt: Path, ckpt_json: Path) -> None:
+def _save_checkpoint(pipeline, optimizer, config, step, history, ckpt: Path, ckpt_json: Path, seconds: float) -> None:
     tmp = ckpt.with_suffix(".tmp")
     save_file(_state(pipeline, optimizer), str(tmp))
     os.replace(tmp, ckpt)
     meta_tmp = ckpt_json.with_suffix(".tmp")
-    meta_tmp.write_text(json.dumps({"step": step, "config": asdict(config), "history": history}, indent=1))
+    meta_tmp.write_text(json.dumps({"step": step, "config": asdict(config), "history": history,
+                                    "seconds": round(seconds, 1)}, indent=1))
     os.replace(meta_tmp, ckpt_json)
 
 
+def _hardware() -> dict:
+    """What the run ran on, for the card."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    return {"cpu": cpu, "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "gpu": gpu}
+
+
 def _finish(pipeline: Pipeline, config: TrainConfig, data: Path, out: Path, step: int, history: list[dict],
-            seconds: float, world: int) -> dict:
+            seconds: float, world: int, init_from: list[Path], seconds_before: float) -> dict:
     nets = {"perception": pipeline.perception, "deblur": pipeline.deblur, "sft": pipeline.sft}
     save_weights(out / "weights.safetensors", nets)
     card = {
@@ -275,6 +337,9 @@ def _finish(pipeline: Pipeline, config: TrainConfig, data: Path, out: Path, step
         "validation": history[-1] if history else None, "history": history,
         "processes": world, "device": "cuda" if torch.cuda.is_available() else "cpu",
         "torch": torch.__version__, "seconds_this_run": round(seconds, 1),
+        "seconds_total": round(seconds_before + seconds, 1), "hardware": _hardware(),
+        # Warm starts: the weights this run began from (a run resumed from its checkpoint lists them too).
+        "init_from": [{"path": str(p), "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest()} for p in init_from],
     }
     (out / "card.json").write_text(json.dumps(card, indent=1))
     if history:

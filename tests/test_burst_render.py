@@ -123,3 +123,30 @@ def test_mean_view_is_registered_with_the_fused_image():
     still = render_burst(hires, s, (8, 8, 80, 80), quiet(n=3, subframes=2, shake=ShakeRanges.still()),
                          np.random.default_rng(0))
     assert np.abs(still.mean_view.astype(int) - undisplaced_view(hires, s, (8, 8, 80, 80)).astype(int)).max() <= 1
+
+
+def test_frame_views_are_each_frames_own_pose():
+    """With one sub-frame per frame a frame is a still shot at its own pose, so its frame view must be
+    that frame exactly; with eight sub-frames the frames smear while the views stay still shots."""
+    hires, s = prepare_scene(shipped_image("coffee.png"), 128, 2, 64, "coffee")
+    shake = ShakeRanges((2.0, 4.0), (0.0, 0.004), (0.0, 1.0), (0.0, 0.5), 0.3)
+    one = render_burst(hires, s, (4, 4, 64, 64), quiet(n=5, subframes=1, shake=shake), np.random.default_rng(2),
+                       frame_views=True)
+    assert one.frame_views.shape == one.frames.shape and one.frame_views.dtype == np.uint8
+    assert np.abs(one.frame_views.astype(int) - one.frames.astype(int)).max() <= 1
+    assert np.abs(one.frame_views[0].astype(int) - one.frame_views[-1].astype(int)).mean() > 2  # poses differ
+    many = render_burst(hires, s, (4, 4, 64, 64), quiet(n=5, subframes=8, shake=shake), np.random.default_rng(2))
+    assert many.frame_views is None  # only when asked for
+    smeared = render_burst(hires, s, (4, 4, 64, 64), quiet(n=5, subframes=8, shake=shake), np.random.default_rng(2),
+                           frame_views=True)
+    assert np.array_equal(smeared.frames, many.frames)  # asking for views draws nothing more
+    sharpness = lambda img: np.abs(np.diff(img.astype(float), axis=1)).mean()  # noqa: E731
+    assert all(sharpness(v) > sharpness(f) for v, f in zip(smeared.frame_views, smeared.frames))
+
+
+def test_shake_scaled_multiplies_every_amplitude():
+    base = ShakeRanges.default()
+    half = base.scaled(0.5)
+    assert half.translation_px == (base.translation_px[0] / 2, base.translation_px[1] / 2)
+    assert half.rotation_deg == (0.0, base.rotation_deg[1] / 2) and half.wobble == base.wobble
+    assert base.scaled(0.0) == ShakeRanges((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.0, 0.0), base.wobble)

@@ -197,3 +197,40 @@ def test_check_motion_reports_per_image(tmp_path, capsys):
     assert set(rows) == {"builtin/coffee.png", "builtin/chelsea.png"}
     assert rows["builtin/chelsea.png"]["tiles"] > 0.6  # textured fur: the map follows the motion
     assert "tiles: median" in capsys.readouterr().out
+
+
+def test_both_paths_mix(tmp_path):
+    """--both-paths: still samples are the still itself with a zero map; burst samples are the runtime's
+    aligned robust merge (re-run here) labelled with the reference frame's still view, which it matches."""
+    from dataclasses import replace
+
+    from burstdeblur.export.dataset_writer import make_burst, plan_tasks
+    from burstdeblur.export.dataset_sources import build_scenes
+    from burstdeblur.runtime.burst_input import from_array
+    from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
+    from burstdeblur.runtime.image_quality import psnr
+
+    config = replace(DatasetConfig.tiny(), burst_share=0.4, still_share=0.3, shake_scale=(0.0, 1.5))
+    out = tmp_path / "mix"
+    summary = build_dataset(resolve_sources(["builtin"]), out, 24, 2, config)
+    manifest = json.loads((out / "dataset.json").read_text())
+    assert set(summary["paths"]) == {"single", "burst", "still"} and all(summary["paths"].values())
+    pairs = {p.blur.stem: p for p in read_gopro(out)}
+    for r in manifest["samples"]:
+        pair = pairs[r["sample"]]
+        blur, sharp, bmap = read_image(pair.blur), read_image(pair.sharp), pair.read_blur_map()
+        if r["path"] == "still":
+            assert np.array_equal(blur, sharp) and bmap.max() == 0
+        elif r["path"] == "burst":
+            assert r["sharp_frame"].startswith("pose-of-")
+            assert psnr(blur, sharp) > 24  # registered: a few px off gives under 20 on these scenes
+    # The burst samples are exactly the runtime's burst path on the rendered frames.
+    scenes = build_scenes(resolve_sources(["builtin"]), config.crop, config.video_n)
+    splits = split_scenes(scenes, config.val_fraction)
+    task = next(t for t in plan_tasks(scenes, splits, 24, 2, config) if t.path == "burst")
+    made = make_burst(task, config)
+    again = process_burst(from_array(made.frames), FuseOptions(threads=1))
+    assert np.array_equal(again.fused, made.result.fused) and again.reference == made.result.reference
+    # With the mix off nothing extra is drawn: the same tasks as before the mix existed.
+    plain = plan_tasks(scenes, splits, 24, 2, DatasetConfig.tiny())
+    assert all(t.path == "single" and t.shake_scale == 1.0 for t in plain)

@@ -12,6 +12,9 @@ from burstdeblur.export.classical_baselines import UnsharpConfig, map_guided_uns
 from burstdeblur.export.dataset_sources import SourceFileInfo, build_scenes, resolve_sources, split_scenes
 from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
 from burstdeblur.export.eval_set import EvalConfig, build_eval_set, held_out_video_scenes
+from burstdeblur.export.burst_evaluation import held_out_photos
+from burstdeblur.export.independent_bursts import IndependentConfig
+from burstdeblur.export.photo_evaluation import handheld_photos
 from burstdeblur.runtime.image_quality import map_errors, psnr, ssim
 from burstdeblur.export.model_stats import gmac_per_megapixel
 from burstdeblur.export.net_configs import DeblurConfig, PeerConfig, build_deblur, modules_of
@@ -158,7 +161,14 @@ def test_evaluate_cli_tiny(trained, tmp_path):
     assert main([*args[:-1], str(mine)]) == 2
     assert [p.name for p in mine.iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in out.iterdir()) == [".burstdeblur-output", "examples.png", "independent.csv", "independent.md",
-                                                     "per_image.csv", "report.json", "summary.md"]
+                                                     "per_image.csv", "photos.md", "report.json", "summary.md"]
+    # The single-image photo sets: the inputs' scores recomputed from the same generator call.
+    shots = handheld_photos(held_out_photos(resolve_sources(["builtin"])), 3, EvalConfig.tiny().seed + 11,
+                            IndependentConfig.tiny())
+    photos = report["photos"]
+    assert [r["input"] for r in photos["rows"]] == pytest.approx(
+        [psnr(s.frames[0][16:-16, 16:-16], s.sharp[0][16:-16, 16:-16]) for s in shots], abs=1e-9)
+    assert photos["summary"]["handheld_count"] == 3 and photos["summary"]["sharp_count"] >= 1
     independent = list(csv.DictReader((out / "independent.csv").open()))
     assert len(independent) == 3 and {"middle", "fba", "merge", "burst_path"} <= set(independent[0])
 

@@ -31,7 +31,10 @@ def test_three_stages_chain(data, tmp_path):
     cards[3] = train(TrainConfig.tiny(3), data, tmp_path / "s3",
                      init_from=[tmp_path / "s1" / "weights.safetensors", tmp_path / "s2" / "weights.safetensors"])
     assert set(cards[1]["validation"]) == {"step", "loss", "map_mae", "map_pearson"}
-    assert set(cards[3]["validation"]) >= {"psnr", "psnr_input"}
+    assert set(cards[3]["validation"]) >= {"psnr", "psnr_input", "psnr_true_map"}
+    assert [p["path"] for p in cards[3]["init_from"]] == [str(tmp_path / "s1" / "weights.safetensors"),
+                                                         str(tmp_path / "s2" / "weights.safetensors")]
+    assert cards[3]["hardware"]["cpu_cores"] >= 1 and cards[3]["seconds_total"] >= cards[3]["seconds_this_run"]
     names = {k.split(".")[0] for k in load_file(str(tmp_path / "s3" / "weights.safetensors"))}
     assert names == {"perception", "deblur", "sft"}
     assert {k.split(".")[0] for k in load_file(str(tmp_path / "s1" / "weights.safetensors"))} == {"perception"}
@@ -48,6 +51,24 @@ def test_stage3_starts_from_earlier_weights(data, tmp_path):
     after = load_file(str(tmp_path / "s3" / "weights.safetensors"))
     for key, value in before.items():  # a near-zero learning rate: the perception weights carried over
         torch.testing.assert_close(after[key], value, atol=1e-6, rtol=0)
+
+
+def test_stage3_scores_both_paths():
+    """Stage 3's joint step: the perception map, the output steered by it (the plain stage-3 forward) and the
+    output steered by the true map, each recomputed here from the nets themselves."""
+    from burstdeblur.export.training import Pipeline
+
+    torch.manual_seed(0)
+    pipeline = Pipeline(TrainConfig.tiny(3)).eval()
+    for param in pipeline.sft.parameters():  # its output layers start at zero (identity modulation)
+        param.data.normal_(0, 0.3)
+    blurred, bmap = torch.rand(2, 3, 32, 32), torch.rand(2, 1, 32, 32) * 0.2
+    with torch.no_grad():
+        predicted, single, burst = pipeline(blurred, bmap, True)
+        torch.testing.assert_close(predicted, pipeline.perception(blurred))
+        torch.testing.assert_close(single, pipeline(blurred, bmap))
+        torch.testing.assert_close(burst, pipeline.deblur(blurred, pipeline.sft(bmap)))
+    assert not torch.allclose(single, burst)  # the two maps steer the same nets differently
 
 
 def test_resume_continues_from_checkpoint(data, tmp_path):
