@@ -28,12 +28,13 @@ MIN_ALIGN_SIDE = 32  # alignment needs a few pyramid levels and 8 px grid cells
 class MemoryModel:
     """Peak bytes = base + per_burst_pixel * n*H*W + per_image_pixel * H*W.
 
-    Measured peaks (this machine, `burstdeblur fuse|deblur`): dense alignment 8 x 2 MP 615 MiB,
-    8 x 12 MP 3133 MiB (31.7 MiB per frame-megapixel); --align off 8 x 12 MP 801 MiB; single-image
-    deblur of 12 MP 764 MiB. The factors below carry a ~15% margin over those slopes.
+    Measured peaks (this machine, `burstdeblur fuse|deblur`): dense alignment with the streamed merge
+    8 x 2 MP 267 MiB, 8 x 12 MP 1196 MiB (11.7 MiB per frame-megapixel), 8 x 24 MP JPEGs 2247 MiB;
+    --align off 8 x 12 MP 801 MiB; single-image deblur of 12 MP 764 MiB. The factors below carry a
+    ~15% margin over those slopes.
     """
     base: int = 320 * 2**20  # interpreter, OpenCV, NumPy, LiteRT / ONNX Runtime sessions
-    aligned_per_burst_pixel: int = 38
+    aligned_per_burst_pixel: int = 14
     unaligned_per_burst_pixel: int = 9
     nets_per_image_pixel: int = 56
 
