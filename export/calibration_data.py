@@ -8,7 +8,9 @@ dataset's crops is filled with a 2x2 mosaic of crops; a smaller one takes the
 centre.
 
 By default the calibration set is built from the two CC0 photos that ship
-with the runtime (a 64-crop dataset, both photos in the training split), so
+with the runtime (a 64-crop dataset of the both-paths mix the nets are trained
+on - burst merges, unaligned fusion, sharp stills - both photos in the
+training split), so
 `burstdeblur export` reproduces the shipped files anywhere, offline, in seconds.
 """
 from __future__ import annotations
@@ -37,7 +39,7 @@ def build_builtin_calibration(root: Path) -> Path:
     from .dataset_writer import DatasetConfig, build_dataset
 
     out = root / "calibration"
-    config = replace(DatasetConfig.default(), val_fraction=BUILTIN_CALIBRATION["val_fraction"], workers=1)
+    config = replace(DatasetConfig.both_paths(), val_fraction=BUILTIN_CALIBRATION["val_fraction"], workers=1)
     build_dataset(resolve_sources(BUILTIN_CALIBRATION["sources"]), out, BUILTIN_CALIBRATION["count"],
                   BUILTIN_CALIBRATION["seed"], config)
     return out
