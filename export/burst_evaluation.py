@@ -96,7 +96,7 @@ def evaluate_burst(burst: IndependentBurst, deblur, no_map=None) -> dict:
     row["reference"] = ref
     row["frames_used"] = sum(r["used"] for r in merged.frame_report)
     if deblur is not None:
-        unit = scale_map(merged.blur_raw, merged.max_value, "unit").astype(np.float32)
+        unit = scale_map(merged.residual_raw, merged.max_value, "unit").astype(np.float32)
         row["burst_path"] = _score(_u8(deblur(merged.fused, unit), 255.0), burst.sharp[ref])
     if no_map is not None:
         row["burst_no_map"] = _score(_u8(no_map(merged.fused), 255.0), burst.sharp[ref])

@@ -286,7 +286,10 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
     made = make_burst(task, config)
     result, sharp, label, motion, info = made.result, made.sharp, made.label, made.motion, made.info
     corr = blur_motion_correlation(result.blur_raw, motion, made.view) if motion is not None else None
-    unit = scale_map(result.blur_raw, result.max_value, "unit")
+    # Label 1 is the map the nets are given at run time: the spread under the merge weights (equal to the
+    # blur-degree map for the unaligned single-image samples; see runtime/aligned_fusion.py for the burst path).
+    label_map = result.residual_raw
+    unit = scale_map(label_map, result.max_value, "unit")
     records = []
     c = config.crop
     stage_path = Path(stage)
@@ -301,7 +304,7 @@ def run_task(task: BurstTask, config: DatasetConfig, stage: str) -> list[dict]:
         files = pair_files(stage_path, task.split, task.scene.scene_id, name)
         outputs = {"blur": encode_png(result.fused[ys, xs]),
                    "sharp": encode_png(sharp[ys, xs]),
-                   "blur_map": encode_png(to_png16(result.blur_raw[ys, xs], result.max_value))}
+                   "blur_map": encode_png(to_png16(label_map[ys, xs], result.max_value))}
         if motion is not None:
             outputs["motion"] = encode_motion(motion[ys, xs])
         for folder, payload in outputs.items():  # workers write into the staged folder directly

@@ -86,8 +86,12 @@ class FuseOptions:
 @dataclass(frozen=True)
 class BurstResult:
     fused: np.ndarray  # [H, W, C] input dtype
-    blur_raw: np.ndarray  # [H, W] float32 std in sample units
+    blur_raw: np.ndarray  # [H, W] float32 std in sample units: the blur-degree map, formula (1)
     blur: np.ndarray  # [H, W] float32 in options.map_range
+    # [H, W] float32 std in sample units under the merge weights: the spread of the samples each merged pixel
+    # is made of, the map the nets are given (aligned_fusion.py says why); equal to blur_raw when the merge
+    # and the map share their weights (--align off, equal or gradient weights).
+    residual_raw: np.ndarray
     coverage: np.ndarray | None  # [H, W] uint16 frames per pixel, None when all frames cover all
     max_value: float
     frames_used: tuple[str, ...]
@@ -213,6 +217,7 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
     return BurstResult(
         fused=fusion.fused, blur_raw=fusion.blur_raw,
         blur=scale_map(fusion.blur_raw, burst.max_value, options.map_range),
+        residual_raw=fusion.blur_raw if fusion.residual_raw is None else fusion.residual_raw,
         coverage=coverage, max_value=burst.max_value, frames_used=names,
         frame_weights=frame_weights, registrations=records, reference=reference,
         frame_report=tuple(frame_report), warnings=tuple(warnings),
@@ -298,7 +303,7 @@ def _robust_whole(burst, options, frames, valid, records, kept, names, reference
     fusion = fuse_and_blur_map(frames, weights, map_mode=options.map_mode, threads=options.threads)
     blur = fuse_and_blur_map(frames, map_weights, map_mode=options.map_mode, threads=options.threads).blur_raw
     timings["fuse_and_map"] = (time.perf_counter() - t0) * 1e3
-    fusion = replace(fusion, blur_raw=blur)
+    fusion = replace(fusion, blur_raw=blur, residual_raw=fusion.blur_raw)
     return _Fused(fusion, records, kept, names, weights, (weights > 0).sum(axis=0, dtype=np.uint16),
                   tuple(frame_report), tuple(warnings))
 

@@ -69,6 +69,9 @@ class Fusion:
     fused: np.ndarray  # [H, W, C], input dtype (float32 for float input)
     blur_raw: np.ndarray  # [H, W] float32, standard deviation in input sample units
     coverage: np.ndarray | None  # [H, W] uint16 frames used per pixel; None = all n everywhere
+    # [H, W] float32: the weighted std under the *merge* weights, when they differ from the map's (the robust
+    # merge): the spread of the samples each merged pixel is made of. None = the same as blur_raw.
+    residual_raw: np.ndarray | None = None
 
 
 def map_channel_weights(channels: int, map_mode: str) -> np.ndarray:

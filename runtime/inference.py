@@ -142,7 +142,7 @@ class Deblurrer:
         fused = result.fused
         if fused.dtype != np.uint8 or fused.ndim != 3 or fused.shape[2] != 3:
             raise BurstError(f"the nets take 8-bit RGB bursts; this one fused to {fused.shape} {fused.dtype}")
-        unit = scale_map(result.blur_raw, result.max_value, "unit")
+        unit = scale_map(result.residual_raw, result.max_value, "unit")
         deblurred, _, times = self._tiled(fused, unit, progress)
         timings = {"load": self.load_ms, **{f"burst_{k}": v for k, v in result.timings_ms.items()}, **times}
         return DeblurResult(deblurred, unit, "burst", timings, self.devices, self.fallbacks, fused, result)

@@ -56,6 +56,12 @@ def test_static_background_is_never_warped_and_the_object_leaves_no_ghost():
     others = masks.any(axis=0) & ~cv2.dilate(masks[ref].astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     background = cv2.GaussianBlur(shipped_image("coffee.png").astype(np.float64), (0, 0), 6)
     assert np.abs(result.fused.astype(np.float64) - background)[others].mean() < 3.0
+    # The blur-degree map shows the object's trail (what the merge left out); the residual map the nets are
+    # given does not: there the merged pixel is the reference's own background, sharp.
+    trail = cv2.erode(others.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    noise = np.median(result.blur_raw[~touched])  # the map where nothing moves: sensor noise only
+    assert result.blur_raw[trail].mean() > 4 * noise
+    assert result.residual_raw[trail].mean() < 1.5 * noise
 
 
 def test_a_known_global_shift_is_recovered():
@@ -112,9 +118,12 @@ def test_merge_and_map_are_formula_one_with_the_merge_weights(demo_burst, map_mo
     map_weights = np.stack([upsample_rows(x, 2, 0, h, w) for x in merged.map_weights])
     mean, _ = reference_fusion(aligned, weights)
     _, blur = reference_fusion(aligned, map_weights, map_mode=map_mode)
+    _, residual = reference_fusion(aligned, weights, map_mode=map_mode)
     # Bicubic overshoot beyond [0, 255] at hard edges is saturated in the merged image.
     assert np.abs(result.fused.astype(np.float64) - np.clip(mean, 0, 255)).max() <= 0.5 + 1e-3
     assert np.abs(result.blur_raw - blur).max() <= 1e-2
+    assert np.abs(result.residual_raw - residual).max() <= 1e-2
+    assert np.abs(residual - blur).max() > 1.0  # the two weightings differ on this burst: the check has teeth
     assert np.array_equal(result.coverage if result.coverage is not None else np.full((h, w), n),
                           (weights > 0).sum(axis=0))
 

@@ -65,6 +65,18 @@ def test_burst_path_uses_the_true_map(models):
     assert "perception" not in result.timings_ms and result.timings_ms["burst_fuse_and_map"] > 0
 
 
+def test_aligned_burst_path_gives_the_nets_the_residual_map(models, demo_burst):
+    """With the robust merge the nets get the spread under the merge weights, not the blur-degree map."""
+    from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
+
+    burst = demo_burst
+    result = Deblurrer(options(models, precision="fp32")).burst(burst, FuseOptions.default())
+    fused = process_burst(burst, FuseOptions.default())
+    assert np.array_equal(result.fused, fused.fused)
+    assert np.allclose(result.blur_map, fused.residual_raw / 127.5, atol=1e-6)
+    assert not np.allclose(fused.residual_raw, fused.blur_raw, atol=1e-3)
+
+
 def test_missing_delegate_falls_back_to_cpu_and_says_so(models):
     image = crop(64, 64)
     cpu = Deblurrer(options(models)).single_image(image)

@@ -40,7 +40,7 @@ def test_identity_restore_gains_nothing_and_leaves_sharp_photos_alone(photos):
     assert summary["handheld"]["no_map_db"] < summary["handheld"]["input_db"]  # a 1 px shift is scored as worse
     # The sharp photos go in whole, cropped to multiples of 8 (what the nets take).
     shifted = evaluate_photos([], photos, blurry, None, lambda image: np.ones(image.shape[:2], np.float32))
-    for (name, photo), row in zip(photos, shifted["sharp_rows"]):
+    for (_name, photo), row in zip(photos, shifted["sharp_rows"]):
         h, w = photo.shape[0] // 8 * 8, photo.shape[1] // 8 * 8
         assert row["output_vs_input"] == pytest.approx(psnr(np.roll(photo[:h, :w], 1, axis=1), photo[:h, :w]))
     assert shifted["summary"]["sharp"]["mean_map"] == 1.0
