@@ -77,6 +77,7 @@ def robust_merge_arrays() -> dict[str, np.ndarray]:
                         for i in range(len(frames))])  # [6, 61, 90, 3]
     return {"merge_aligned_rgb": aligned, "merge_lumas": plan.lumas, "merge_valid": plan.valid.astype(np.uint8),
             "merge_fused_argb": argb(fusion.fused), "merge_blur": fusion.blur_raw,
+            "merge_residual": fusion.residual_raw,
             "merge_used": np.array(merged.used, np.uint8), "merge_sigma_plan": np.float32([sigma8 / 2])}
 
 

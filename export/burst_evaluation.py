@@ -8,7 +8,7 @@ noise-free still at the mean pose of its exposure), with a 16 px border left out
     aligned_mean    dense alignment to the middle frame, equal weights
     fba             Fourier Burst Accumulation (p = 11) of the frames densely aligned to the sharpest frame
     merge           the runtime's burst path before the nets: sharpest reference, dense alignment, robust merge
-    burst_path      merge + its blur-degree map -> SFT -> deblur (the float model)
+    burst_path      merge + its residual map (the std under the merge weights) -> SFT -> deblur (the float model)
     burst_no_map    merge -> the same-MACs deblur U-Net with no map (the SFT ablation), when given
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ METHODS = {
     "aligned_mean": "aligned mean (dense, middle reference)",
     "fba": "Fourier Burst Accumulation (aligned, p = 11)",
     "merge": "alignment + robust merge (runtime, before the nets)",
-    "burst_path": "burst path: merge + blur map -> SFT -> deblur",
+    "burst_path": "burst path: merge + residual map -> SFT -> deblur",
     "burst_no_map": "merge -> no-map U-Net (ablation, same MACs)",
 }
 

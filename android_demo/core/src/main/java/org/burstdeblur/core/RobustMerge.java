@@ -33,13 +33,20 @@ public final class RobustMerge {
     public static final float MIN_AREA = 0.1f;
 
     public final int[] fusedArgb;
+    /** The blur-degree map: weighted std under the map (sharpness) weights, in 8-bit units. */
     public final float[] blurRaw;
+    /**
+     * The map the nets are given: the same std under the merge weights, the spread of the samples each merged
+     * pixel is made of (the Python runtime's residual_raw; aligned_fusion.py says why it differs).
+     */
+    public final float[] residualRaw;
     public final boolean[] used;
     public final float noiseSigmaPlan;
 
-    private RobustMerge(int[] fusedArgb, float[] blurRaw, boolean[] used, float noiseSigmaPlan) {
+    private RobustMerge(int[] fusedArgb, float[] blurRaw, float[] residualRaw, boolean[] used, float noiseSigmaPlan) {
         this.fusedArgb = fusedArgb;
         this.blurRaw = blurRaw;
+        this.residualRaw = residualRaw;
         this.used = used;
         this.noiseSigmaPlan = noiseSigmaPlan;
     }
@@ -146,6 +153,7 @@ public final class RobustMerge {
         float[] accWd = new float[size * 3];
         float[] accMd = new float[size * 3];
         float[] accMdd = new float[size * 3];
+        float[] accWdd = new float[size * 3];
         float[] ref = frames[reference];
         for (int i = 0; i < n; i++) {
             if (i == reference || !used[i]) {
@@ -158,7 +166,9 @@ public final class RobustMerge {
                 for (int c = 0; c < 3; c++) {
                     int q = 3 * p + c;
                     float d = x[q] - ref[q];
-                    accWd[q] += d * wi[p];
+                    float wd = d * wi[p];
+                    accWd[q] += wd;
+                    accWdd[q] += wd * d;
                     float md = d * mi[p];
                     accMd[q] += md;
                     accMdd[q] += md * d;
@@ -169,11 +179,13 @@ public final class RobustMerge {
         }
         int[] fused = new int[size];
         float[] blur = new float[size];
+        float[] residual = new float[size];
         for (int p = 0; p < size; p++) {
             int out = 0xFF000000;
             float invW = 1.0f / sumW[p];
             float invM = 1.0f / sumM[p];
             float stdSum = 0.0f;
+            float residualSum = 0.0f;
             for (int c = 0; c < 3; c++) {
                 int q = 3 * p + c;
                 // Round half up, saturated: bicubic resampling may overshoot the range at hard edges.
@@ -182,11 +194,15 @@ public final class RobustMerge {
                 float md = accMd[q] * invM;
                 float var = accMdd[q] * invM - md * md;
                 stdSum += (float) Math.sqrt(Math.max(var, 0.0f)) / 3.0f;
+                float wd = accWd[q] * invW;
+                float wvar = accWdd[q] * invW - wd * wd;
+                residualSum += (float) Math.sqrt(Math.max(wvar, 0.0f)) / 3.0f;
             }
             fused[p] = out;
             blur[p] = stdSum;
+            residual[p] = residualSum;
         }
-        return new RobustMerge(fused, blur, used, sigma);
+        return new RobustMerge(fused, blur, residual, used, sigma);
     }
 
     /** BT.601 luma in whole 8-bit levels with OpenCV's fixed-point coefficients (cvtColor RGB2GRAY). */

@@ -59,6 +59,8 @@ class RobustMergeTest {
         assertTrue(ParityTest.maxLsb(m.fusedArgb, ParityTest.ints("merge_fused_argb")) <= 1);
         float err = ParityTest.maxAbs(m.blurRaw, ParityTest.floats("merge_blur"));
         assertTrue(err <= 1e-3f, "map differs by " + err);
+        float residualErr = ParityTest.maxAbs(m.residualRaw, ParityTest.floats("merge_residual"));
+        assertTrue(residualErr <= 1e-3f, "residual map differs by " + residualErr);
         // The merge is not the plain mean: the reference and sharper frames count more.
         int[][] rounded = new int[N][W * H];
         for (int i = 0; i < N; i++) {
