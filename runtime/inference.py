@@ -63,7 +63,7 @@ class InferenceOptions:
 @dataclass
 class DeblurResult:
     deblurred: np.ndarray  # [H, W, 3] uint8
-    blur_map: np.ndarray  # [H, W] float32 unit range (true map on the burst path, predicted on the single path)
+    blur_map: np.ndarray  # [H, W] float32 unit range: the residual map the nets got (burst), predicted (single)
     path: str  # burst | single
     timings_ms: dict[str, float]
     devices: dict[str, str]
