@@ -7,6 +7,10 @@ import sys
 
 from burstdeblur import __version__
 
+DESCRIPTION = ("Turn a burst of frames from a phone into one sharp photo: align and merge the frames, map the "
+               "blur that is left, and remove it with small networks; single photos work too. Start with "
+               "`burstdeblur demo`.")
+
 
 def build_parser() -> argparse.ArgumentParser:
     # Every module imported here needs only NumPy/OpenCV/tqdm: `burstdeblur fuse` must work
@@ -21,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from burstdeblur.runtime.cli_types import OneLineParser
 
-    parser = OneLineParser(prog="burstdeblur", description=__doc__)
+    parser = OneLineParser(prog="burstdeblur", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"burstdeblur {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -40,7 +40,7 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--count", type=int_in(1, 10**6), default=200, help="number of crops (samples)")
     b.add_argument("--n", type=FRAMES, default=None, help="frames per synthetic burst (default 7)")
     b.add_argument("--video-n", type=FRAMES, default=None, help="frames per real-video burst (default 3)")
-    b.add_argument("--seed", type=SEED, default=0)
+    b.add_argument("--seed", type=SEED, default=0, help="seed of the shake, noise and crops (default: 0)")
     b.add_argument("--crop", type=int_in(16, 4096), default=None, help="crop size in px (default 256)")
     b.add_argument("--subframes", type=int_in(1, 1000), default=None, help="sub-frames integrated per frame (default 8)")
     b.add_argument("--workers", type=THREADS, default=None, help="worker processes (default 2)")
@@ -65,7 +65,7 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(run=_run_build)
 
     s = dsub.add_parser("show", help="write a contact sheet (sample, blur-map heatmap, sharp label) of a dataset")
-    s.add_argument("dataset", type=Path)
+    s.add_argument("dataset", type=Path, help="dataset folder written by `dataset build`")
     s.add_argument("--out", type=Path, default=None, help="PNG to write (default DATASET/contact_sheet.png)")
     s.add_argument("--count", type=int_in(1, 1000), default=6, help="samples to show")
     s.add_argument("--split", default=None, help="only this split")
@@ -74,14 +74,14 @@ def add_dataset_parser(sub: argparse._SubParsersAction) -> None:
     m = dsub.add_parser("check-motion", help="per photo: how well the blur map follows a known, spatially "
                                              "varying camera motion")
     m.add_argument("--sources", nargs="+", default=["builtin"], help="as for build (videos are skipped: no known motion)")
-    m.add_argument("--seed", type=SEED, default=0)
+    m.add_argument("--seed", type=SEED, default=0, help="seed of the rendered bursts (default: 0)")
     m.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     m.set_defaults(run=_run_check_motion)
 
     g = dsub.add_parser("gopro-rebuild", help="rebuild GoPro blur images with blur-degree maps from "
                                               "GOPRO_Large_all frame sequences")
     g.add_argument("all_root", type=Path, help="folder with <split>/<sequence>/NNNNNN.png frames")
-    g.add_argument("--out", required=True, type=Path)
+    g.add_argument("--out", required=True, type=Path, help="new folder for the rebuilt GoPro-layout tree")
     g.add_argument("--n", type=FRAMES, default=7, help="frames averaged per blur image (GoPro used 7-13)")
     g.add_argument("--stride", type=int_in(1, 10**5), default=None, help="frames between windows (default n)")
     g.set_defaults(run=_run_gopro)

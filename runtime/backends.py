@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,14 +102,13 @@ def litert_session(entry: ModelEntry, payload: bytes, threads: int = 2, delegate
                 # not a shared object (OSError), a .so without the delegate entry point (AttributeError), ...
                 fallback = f"delegate {delegate!r} could not be loaded ({_one_line(exc)}); running on the CPU"
     try:
-        interpreter = Interpreter(model_content=payload, num_threads=threads, experimental_delegates=delegates or None)
-        interpreter.allocate_tensors()
+        interpreter = _new_interpreter(Interpreter, model_content=payload, num_threads=threads,
+                                       experimental_delegates=delegates or None)
     except (ValueError, RuntimeError) as exc:
         if not delegates:
             raise BurstError(f"{entry.file}: LiteRT cannot load this model: {exc}") from exc
         fallback = f"delegate {delegate!r} rejected the graph ({exc}); running on the CPU"
-        interpreter = Interpreter(model_content=payload, num_threads=threads)
-        interpreter.allocate_tensors()
+        interpreter = _new_interpreter(Interpreter, model_content=payload, num_threads=threads)
         device = f"cpu/xnnpack ({module}, {threads} threads)"
     if fallback:
         log.warning("%s: %s", entry.file, fallback)
@@ -118,8 +118,7 @@ def litert_session(entry: ModelEntry, payload: bytes, threads: int = 2, delegate
     session = Session(entry, "litert", device, fallback, None)
 
     def cpu_runner():
-        cpu = Interpreter(model_content=payload, num_threads=threads)
-        cpu.allocate_tensors()
+        cpu = _new_interpreter(Interpreter, model_content=payload, num_threads=threads)
         return cpu.get_signature_runner(), f"cpu/xnnpack ({module}, {threads} threads)"
 
     invoke = DelegateInvoker(session, runner, bool(delegates), cpu_runner)
@@ -162,6 +161,40 @@ class DelegateInvoker:
         self.runner, self.session.device = self.cpu_runner()
         self.session.fallback, self.delegated = reason, False
         return self.runner(**feed)
+
+
+@contextlib.contextmanager
+def _without_litert_banner():
+    """LiteRT's native logger writes ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`` to file
+    descriptor 2 for every interpreter: a line no user asked for. While an interpreter is built, fd 2 goes to a
+    temporary file; afterwards every other line it caught is written back to stderr (so a real native error
+    still shows)."""
+    banner = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (an embedded interpreter): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().splitlines(keepends=True) if not line.startswith(banner)]
+            if kept:
+                sys.stderr.flush()
+                os.write(2, b"".join(kept))
+
+
+def _new_interpreter(Interpreter, **kwargs):
+    with _without_litert_banner():
+        interpreter = Interpreter(**kwargs)
+        interpreter.allocate_tensors()
+    return interpreter
 
 
 @contextlib.contextmanager

@@ -43,14 +43,18 @@ def _inference_options(args: argparse.Namespace) -> InferenceOptions:
 
 def add_deblur_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("deblur", help="deblur a burst (folder or video window) or a single photo",
-                       description="A folder of frames or a video: fuse (burst path, true blur map), then SFT + "
-                                   "deblur. An image file: perception net -> SFT -> deblur (single-image path).")
+                       description="A folder of frames or a video: align and merge the burst, then let the "
+                                   "networks remove the blur the merge left (burst path). One photo: the "
+                                   "networks estimate its blur map and deblur it (single-image path).")
     p.add_argument("input", help="folder of frames, video file, or one image")
-    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("-o", "--out", default="out/deblur",
+                   help="output folder, replaced whole by each run (default: %(default)s)")
     p.add_argument("--start", type=START, default=0, help="video/folder: first frame of the burst")
     p.add_argument("--n", type=FRAMES, default=None, help="video/folder: frames in the burst (default: all / 3)")
     add_alignment_options(p)
     _add_inference_options(p)
+    p.add_argument("--json", action="store_true",
+                   help="print the report (timings, devices, fallbacks) as JSON instead of the result line")
     p.set_defaults(run=run_deblur)
 
 
@@ -60,7 +64,8 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:
                                    "and the single-image path with the shipped models, and writes demo.png "
                                    "(fused, blur map, both results, reference), report.json and index.html.")
     p.add_argument("clip", nargs="?", default=None, help="optional video: a real burst instead (no reference)")
-    p.add_argument("-o", "--out", default="burstdeblur_demo", help="output folder (default: %(default)s)")
+    p.add_argument("-o", "--out", default="out/demo",
+                   help="output folder, replaced whole by each run (default: %(default)s)")
     p.add_argument("--start", type=START, default=0, help="clip: first frame")
     p.add_argument("--n", type=FRAMES, default=3, help="clip: frames in the burst (default 3)")
     p.add_argument("--seed", type=SEED, default=0, help="built-in burst seed")
@@ -108,10 +113,13 @@ def run_deblur(args: argparse.Namespace) -> int:
     report = {"input": str(source), **result.report(), "options": vars(_inference_options(args))}
     files["report.json"] = (json.dumps(report, indent=1) + "\n").encode()
     publish_folder(args.out, files, [source])
-    print(json.dumps(report["timings_ms"]))
-    print(f"{result.path} path on {', '.join(sorted(set(result.devices.values())))}; wrote {', '.join(files)} to {args.out}")
-    for graph, reason in result.fallbacks.items():
-        print(f"note: {graph}: {reason}")
+    # One line (or the report with --json); a delegate fallback was already reported once, as a warning on
+    # stderr, when its graph loaded.
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(f"{result.path} path on {', '.join(sorted(set(result.devices.values())))}; wrote {', '.join(files)} "
+              f"to {args.out}")
     return 0
 
 

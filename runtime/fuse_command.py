@@ -71,7 +71,8 @@ def add_fuse_parser(sub: argparse._SubParsersAction) -> None:
                                    "blur-degree image, a heatmap and summary.json. With no INPUT, a built-in "
                                    "handheld burst made from a shipped CC0 photo is used.")
     p.add_argument("input", nargs="?", help="folder of frames or a video file (default: built-in burst)")
-    p.add_argument("-o", "--out", default="burstdeblur_fuse", help="output folder (default: %(default)s)")
+    p.add_argument("-o", "--out", default="out/fuse",
+                   help="output folder, replaced whole by each run (default: %(default)s)")
     p.add_argument("--start", type=START, default=0, help="first frame of the window (default: 0)")
     p.add_argument("--n", type=FRAMES, help="frames to fuse (default: all in a folder, 5 from a video)")
     p.add_argument("--weights", type=parse_weights, default="auto",
@@ -97,9 +98,10 @@ def add_fuse_parser(sub: argparse._SubParsersAction) -> None:
 def add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="fit the n -> global blur relation from bursts (patent claim 4)")
     p.add_argument("inputs", nargs="*", help="folders of frames or videos (default: three built-in bursts)")
-    p.add_argument("-o", "--out", type=Path, default=Path("blur_calibration.json"))
-    p.add_argument("--n-max", type=FRAMES, default=8)
-    p.add_argument("--start", type=START, default=0)
+    p.add_argument("-o", "--out", type=Path, default=Path("out/blur_calibration.json"),
+                   help="calibration file to write, replaced whole (default: %(default)s)")
+    p.add_argument("--n-max", type=FRAMES, default=8, help="largest n measured in each burst (default: 8)")
+    p.add_argument("--start", type=START, default=0, help="first frame of each burst (default: 0)")
     p.add_argument("--align", choices=("homography", "off"), default="homography",
                    help="register every frame to the middle one before measuring windows (default: homography)")
     p.set_defaults(run=run_calibrate)
