@@ -19,6 +19,7 @@ def test_stats_match_numpy():
     assert s["p50"] == 3.0 and s["p90"] == pytest.approx(np.percentile(values, 90))
 
 
+@pytest.mark.slow
 def test_harness_writes_one_row_per_configuration(tiny_models, tmp_path):
     models = tiny_models[0] / "m1"
     out = tmp_path / "bench"

@@ -61,6 +61,7 @@ def test_onnx_graphs_take_any_size(exported):
         assert deblurred.shape == (1, 3, h, w) and blur_map.shape == (1, 1, h, w)
 
 
+@pytest.mark.slow
 def test_export_is_bit_for_bit_reproducible(exported):
     root, args = exported
     assert run_export_isolated([*args, "--no-verify", "--out", str(root / "m2")]) == 0

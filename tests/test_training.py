@@ -95,6 +95,7 @@ def test_cli_train_tiny(data, tmp_path):
     assert (tmp_path / "r" / "weights.safetensors").exists()
 
 
+@pytest.mark.slow
 def test_ddp_two_gloo_processes(data, tmp_path):
     """torchrun with 2 CPU processes: DistributedDataParallel on the gloo backend, same code path."""
     torchrun = Path(sys.executable).parent / "torchrun"
