@@ -70,8 +70,8 @@ def blur_detector_map(image: np.ndarray) -> np.ndarray:
     try:
         import blur_detector
     except ImportError as exc:
-        raise BurstError("the blur-detector comparison needs the eval extra: pip install '.[eval]' "
-                         "(or pass --no-blur-detector)") from exc
+        raise BurstError("the blur-detector comparison needs the package: pip install --no-deps "
+                         "blur-detector==0.0.6 (or pass --no-blur-detector)") from exc
     import warnings
 
     import cv2

@@ -179,3 +179,21 @@ def test_evaluate_refuses_a_model_without_all_three_nets(trained, tmp_path):
             "--out", str(tmp_path / "r")]
     assert main(args) == 2
     assert not (tmp_path / "r").exists()
+
+
+def test_one_opencv_wheel_and_the_blur_detector_runs_on_it():
+    """blur-detector requires the GUI wheel opencv-python; it is installed with --no-deps, so the environment
+    keeps the one headless wheel and the detector runs on its cv2."""
+    from importlib import metadata
+
+    from burstdeblur.export.evaluation import blur_detector_map
+    from burstdeblur.runtime.demo_burst import shipped_image
+
+    names = {(d.metadata["Name"] or "").lower() for d in metadata.distributions()}
+    assert "opencv-python-headless" in names and not names & {"opencv-python", "opencv-contrib-python"}, names
+    pytest.importorskip("blur_detector", reason="pip install --no-deps blur-detector==0.0.6 (the test command does)")
+    photo = shipped_image("chelsea.png")
+    sharp, blurred = blur_detector_map(photo), blur_detector_map(cv2.GaussianBlur(photo, (0, 0), 3))
+    assert sharp.shape == blurred.shape == photo.shape[:2]
+    assert 0.0 <= sharp.min() and sharp.max() <= 1.0 and sharp.std() > 0.05
+    assert np.abs(sharp - blurred).mean() > 0.01  # it reads the image: blurring it changes the map
