@@ -11,14 +11,11 @@ from burstdeblur.export.sources import SourceError, fetch, fetch_group, lookup
 
 
 @pytest.fixture(scope="module")
-def lomiri_cache(tmp_path_factory):
-    """lomiri-wallpapers (16 MB .deb) fetched once with apt-get download + dpkg-deb -x."""
-    root = tmp_path_factory.mktemp("cache")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("BURSTDEBLUR_CACHE", str(root))
+def lomiri_cache():
+    """lomiri-wallpapers (16 MB .deb), fetched with apt-get download + dpkg-deb -x into the user's cache
+    (BURSTDEBLUR_CACHE, else ~/.cache/burstdeblur) the first time only: later runs find it there."""
     paths = fetch_group("lomiri")
-    yield root, paths
-    mp.undo()
+    return sources.cache_dir().parent, paths
 
 
 def test_debian_group_fetched_with_provenance(lomiri_cache, monkeypatch):
@@ -46,12 +43,20 @@ def test_cached_sources_need_no_network(lomiri_cache, monkeypatch):
     assert fetch("Bridge_by_Sander_Klootwijk.jpg") == paths[0]
 
 
-def test_corrupted_cache_file_is_fetched_again(lomiri_cache, monkeypatch):
-    root, paths = lomiri_cache
-    monkeypatch.setenv("BURSTDEBLUR_CACHE", str(root))
-    good = paths[1].read_bytes()
-    paths[1].write_bytes(good[: len(good) // 2])  # a truncated file fails the sha256 check
-    assert fetch(lookup(paths[1].name).key).read_bytes() == good
+def test_corrupted_cache_file_is_fetched_again(tmp_path, monkeypatch):
+    """In a private copy of the cache (the user's stays intact), a truncated scikit-image photo fails its
+    pinned sha256 and is fetched again with pip (whose own cache keeps the wheel after the first run)."""
+    real = fetch_group("skimage")
+    user_cache = sources.cache_dir()
+    private = tmp_path / "sources"
+    shutil.copytree(user_cache, private, ignore=shutil.ignore_patterns("lomiri", "libjxl", "plasma", "opencv",
+                                                                             "bikes", "tmp*"))
+    monkeypatch.setenv("BURSTDEBLUR_CACHE", str(tmp_path))
+    victim = private / real[1].relative_to(user_cache)
+    good = victim.read_bytes()
+    victim.write_bytes(good[: len(good) // 2])  # a truncated file fails the sha256 check
+    assert fetch(lookup(victim.name).key) == victim and victim.read_bytes() == good
+    assert all(p.read_bytes() == q.read_bytes() for p, q in zip(real, fetch_group("skimage")))
 
 
 def test_missing_apt_is_a_clear_error(tmp_path, monkeypatch):
