@@ -174,9 +174,8 @@ def run_demo(args: argparse.Namespace) -> int:
     files = {"demo.png": encode_png(demo_strip(cells)), "report.json": (json.dumps(report, indent=1) + "\n").encode(),
              "index.html": _html(label, report, burst_result, single).encode()}
     publish_folder(args.out, files, [args.clip] if args.clip else [])
-    if psnr:
-        print("PSNR vs reference: " + ", ".join(f"{k} {v:.2f} dB" for k, v in psnr.items()))
-    print(f"wrote demo.png, report.json, index.html to {args.out}")
+    scores = "; PSNR vs reference: " + ", ".join(f"{k} {v:.2f} dB" for k, v in psnr.items()) if psnr else ""
+    print(f"wrote demo.png, report.json, index.html to {args.out}{scores}")  # one result line
     return 0
 
 

@@ -59,3 +59,11 @@ def test_default_output_folders_are_git_ignored(tmp_path):
     for command in (["fuse"], ["demo"], ["deblur", "x.png"], ["calibrate"]):
         out = str(parser.parse_args(command).out)
         assert out.startswith("out/") and "out/" in ignored, (command, out)
+
+
+def test_demo_prints_one_line(tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    done = _run("demo", "-o", "demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and "PSNR vs reference: middle_frame" in done.stdout, done.stdout
+    assert done.stderr == "", done.stderr
