@@ -15,16 +15,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from burstdeblur.runtime.aligned_fusion import fuse_aligned
+from burstdeblur.runtime.burst.aligned_fusion import fuse_aligned
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
-from burstdeblur.runtime.backends import _quantize
-from burstdeblur.runtime.dense_align import plan_alignment, warp_rows
-from burstdeblur.runtime.demo_burst import make_demo_burst
-from burstdeblur.runtime.fusion import fuse_and_blur_map
-from burstdeblur.runtime.tiling import TileLayout, run_tiled
-from burstdeblur.runtime.registration import gray8
-from burstdeblur.runtime.robust_merge import merge_weights, noise_sigma
-from burstdeblur.runtime.weights import temporal_weights
+from burstdeblur.runtime.engine.backends import _quantize
+from burstdeblur.runtime.burst.dense_align import plan_alignment, warp_rows
+from burstdeblur.runtime.burst.demo_burst import make_demo_burst
+from burstdeblur.runtime.burst.fusion import fuse_and_blur_map
+from burstdeblur.runtime.engine.tiling import TileLayout, run_tiled
+from burstdeblur.runtime.burst.registration import gray8
+from burstdeblur.runtime.burst.robust_merge import merge_weights, noise_sigma
+from burstdeblur.runtime.burst.weights import temporal_weights
 
 OUT = Path(__file__).parent / "core" / "golden"
 TILE = TileLayout(32, 4, 4)

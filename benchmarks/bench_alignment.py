@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
-from burstdeblur.runtime.demo_burst import make_demo_burst
+from burstdeblur.runtime.burst.demo_burst import make_demo_burst
 
 
 def burst_at(width: int, height: int, n: int, seed: int = 0):

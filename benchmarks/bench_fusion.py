@@ -20,9 +20,9 @@ import tracemalloc
 import cv2
 import numpy as np
 
-from burstdeblur.runtime.demo_burst import shipped_image
-from burstdeblur.runtime.fusion import fuse_and_blur_map
-from burstdeblur.runtime.weights import gradient_weights, temporal_weights
+from burstdeblur.runtime.burst.demo_burst import shipped_image
+from burstdeblur.runtime.burst.fusion import fuse_and_blur_map
+from burstdeblur.runtime.burst.weights import gradient_weights, temporal_weights
 
 
 def make_burst(n: int, h: int, w: int) -> np.ndarray:

@@ -33,7 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from burstdeblur.runtime.image_quality import psnr, ssim
+from burstdeblur.runtime.io.image_quality import psnr, ssim
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "12mp": (4000, 3000), "tiny": (160, 120)}
 STAGES = ("load", "fuse_and_map", "perception", "sft", "deblur", "tiling_overhead", "single_total", "burst_deblur",
@@ -48,7 +48,7 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 def photo(w: int, h: int, seed: int = 0) -> np.ndarray:
-    from burstdeblur.runtime.demo_burst import shipped_image
+    from burstdeblur.runtime.burst.demo_burst import shipped_image
 
     image = cv2.resize(shipped_image("chelsea.png"), (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)
     image += np.random.default_rng(seed).normal(0, 2.0, image.shape).astype(np.float32)
@@ -57,9 +57,9 @@ def photo(w: int, h: int, seed: int = 0) -> np.ndarray:
 
 def run_config(config: dict) -> dict:
     """One configuration, in this process (the child)."""
-    from burstdeblur.runtime.burst_input import from_array
-    from burstdeblur.runtime.burst_pipeline import FuseOptions
-    from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
+    from burstdeblur.runtime.burst.burst_input import from_array
+    from burstdeblur.runtime.burst.burst_pipeline import FuseOptions
+    from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
 
     w, h = RESOLUTIONS[config["resolution"]]
     t0 = time.perf_counter()
@@ -94,9 +94,9 @@ def run_config(config: dict) -> dict:
 
 def quality(models: str | None, tile: int, bursts: int, variants: list[tuple[str, str]]) -> list[dict]:
     """Burst path on built-in bursts with references: each variant vs ONNX FP32 and vs the reference."""
-    from burstdeblur.runtime.burst_pipeline import FuseOptions
-    from burstdeblur.runtime.demo_burst import SHIPPED_IMAGES, make_demo_burst_and_reference
-    from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
+    from burstdeblur.runtime.burst.burst_pipeline import FuseOptions
+    from burstdeblur.runtime.burst.demo_burst import SHIPPED_IMAGES, make_demo_burst_and_reference
+    from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
 
     cases = [make_demo_burst_and_reference(n=6, seed=s, image=SHIPPED_IMAGES[s % 2]) for s in range(bursts)]
     reference = Deblurrer(InferenceOptions(backend="onnx", precision="fp32", tile=tile, models=models))

@@ -21,9 +21,9 @@ import time
 import numpy as np
 
 from bench_inference import photo  # same folder: the same test photo for every benchmark
-from burstdeblur.runtime.backends import open_session
-from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
-from burstdeblur.runtime.model_store import ModelStore
+from burstdeblur.runtime.engine.backends import open_session
+from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
+from burstdeblur.runtime.engine.model_store import ModelStore
 
 
 def seams(size: int, tile: int, threads: int) -> dict:
@@ -44,7 +44,7 @@ CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {path!r})
 from bench_inference import photo
-from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
+from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
 image = photo(4000, 3000)
 t = time.perf_counter()
 result = Deblurrer(InferenceOptions(backend={backend!r}, precision={precision!r}, threads={threads})).single_image(image)

@@ -16,14 +16,14 @@ def build_parser() -> argparse.ArgumentParser:
     # Every module imported here needs only NumPy/OpenCV/tqdm: `burstdeblur fuse` must work
     # on a board where the training/export stack is not installed. The dataset and train
     # commands import their heavy work only when they run.
-    from burstdeblur.runtime.deblur_command import add_deblur_parser, add_demo_parser
-    from burstdeblur.runtime.fuse_command import add_calibrate_parser, add_fuse_parser
-    from burstdeblur.export.dataset_command import add_dataset_parser
-    from burstdeblur.export.evaluate_command import add_evaluate_parser
-    from burstdeblur.export.export_command import add_export_parser, add_quantcheck_parser
-    from burstdeblur.export.train_command import add_train_parser
+    from burstdeblur.commands.deblur_command import add_deblur_parser, add_demo_parser
+    from burstdeblur.commands.fuse_command import add_calibrate_parser, add_fuse_parser
+    from burstdeblur.commands.dataset_command import add_dataset_parser
+    from burstdeblur.commands.evaluate_command import add_evaluate_parser
+    from burstdeblur.commands.export_command import add_export_parser, add_quantcheck_parser
+    from burstdeblur.commands.train_command import add_train_parser
 
-    from burstdeblur.runtime.cli_types import OneLineParser
+    from burstdeblur.commands.cli_types import OneLineParser
 
     parser = OneLineParser(prog="burstdeblur", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"burstdeblur {__version__}")
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print("burstdeblur: error: out of memory; use fewer or smaller frames", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        # Outputs are staged and removed on the way out (runtime/output_set.py): nothing is left behind.
+        # Outputs are staged and removed on the way out (runtime/io/output_set.py): nothing is left behind.
         print("burstdeblur: interrupted", file=sys.stderr)
         return 130
 

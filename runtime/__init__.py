@@ -7,14 +7,14 @@ Burst maths: ``load_burst``/``from_array`` -> ``Burst`` (frames ``[n, H, W, C]``
 (the unaligned patent fusion). Networks: ``Deblurrer(InferenceOptions)`` with ``single_image(rgb)`` and
 ``burst(burst)`` -> ``DeblurResult`` (``deblurred`` ``[H, W, 3]`` uint8, ``blur_map`` ``[H, W]`` float32).
 """
-from .blur_calibration import BlurCalibration, calibrate, choose_window
-from .blur_map import global_blur, scale_map, to_png16
-from .burst_input import Burst, from_array, load_burst
-from .burst_pipeline import BurstResult, FuseOptions, process_burst
-from .errors import BurstError
-from .fusion import Fusion, fuse_and_blur_map
-from .inference import DeblurResult, Deblurrer, InferenceOptions
-from .registration import RegistrationConfig, register_burst
+from burstdeblur.runtime.burst.blur_calibration import BlurCalibration, calibrate, choose_window
+from burstdeblur.runtime.burst.blur_map import global_blur, scale_map, to_png16
+from burstdeblur.runtime.burst.burst_input import Burst, from_array, load_burst
+from burstdeblur.runtime.burst.burst_pipeline import BurstResult, FuseOptions, process_burst
+from burstdeblur.runtime.errors import BurstError
+from burstdeblur.runtime.burst.fusion import Fusion, fuse_and_blur_map
+from burstdeblur.runtime.engine.inference import DeblurResult, Deblurrer, InferenceOptions
+from burstdeblur.runtime.burst.registration import RegistrationConfig, register_burst
 
 __all__ = [
     "BlurCalibration", "Burst", "BurstError", "BurstResult", "DeblurResult", "Deblurrer", "Fusion", "FuseOptions",

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture(scope="session")
 def demo_burst():
-    from burstdeblur.runtime.demo_burst import make_demo_burst
+    from burstdeblur.runtime.burst.demo_burst import make_demo_burst
 
     return make_demo_burst(n=6, seed=3)
 
@@ -58,9 +58,9 @@ def tiny_models(tmp_path_factory):
     Returns (root, export args): root holds data/, s3/ (weights + card) and m1/ (models + manifest)."""
     pytest.importorskip("litert_torch")
     pytest.importorskip("onnxruntime")
-    from burstdeblur.export.dataset_sources import resolve_sources
-    from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
-    from burstdeblur.export.training import TrainConfig, train
+    from burstdeblur.export.data.dataset_sources import resolve_sources
+    from burstdeblur.export.data.dataset_writer import DatasetConfig, build_dataset
+    from burstdeblur.export.training.training import TrainConfig, train
 
     root = tmp_path_factory.mktemp("export")
     data = root / "data"

@@ -53,11 +53,11 @@ def test_java_harness_through_the_litert_c_api_matches_python(tmp_path):
 
     import numpy as np
 
-    from burstdeblur.runtime.burst_input import from_array
-    from burstdeblur.runtime.burst_pipeline import FuseOptions
-    from burstdeblur.runtime.demo_burst import make_demo_burst
-    from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
-    from burstdeblur.runtime.model_store import shipped_models_dir
+    from burstdeblur.runtime.burst.burst_input import from_array
+    from burstdeblur.runtime.burst.burst_pipeline import FuseOptions
+    from burstdeblur.runtime.burst.demo_burst import make_demo_burst
+    from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
+    from burstdeblur.runtime.engine.model_store import shipped_models_dir
 
     frames = np.ascontiguousarray(make_demo_burst(n=4, seed=2).frames[:, 100:300, 150:450])  # [4, 200, 300, 3]
     expected = Deblurrer(InferenceOptions(backend="litert", precision="int8", tile=256)).burst(

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from burstdeblur.export.sources import fetch
+from burstdeblur.export.data.sources import fetch
 from burstdeblur.main import main
 from burstdeblur.runtime import FuseOptions, load_burst, process_burst, register_burst, RegistrationConfig
 from reference import reference_fusion

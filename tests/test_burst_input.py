@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from burstdeblur.runtime import BurstError, from_array, load_burst
-from burstdeblur.runtime.burst_input import MAX_FRAMES
+from burstdeblur.runtime.burst.burst_input import MAX_FRAMES
 
 
 def _write(path, rgb):

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from burstdeblur.export.burst_render import (ObjectRanges, RenderConfig, prepare_scene, render_burst,
+from burstdeblur.export.data.burst_render import (ObjectRanges, RenderConfig, prepare_scene, render_burst,
                                              scene_geometry, undisplaced_view)
-from burstdeblur.export.camera_shake import ShakeRanges
-from burstdeblur.export.motion_check import blur_motion_correlation
+from burstdeblur.export.data.camera_shake import ShakeRanges
+from burstdeblur.export.data.motion_check import blur_motion_correlation
 from burstdeblur.runtime import fuse_and_blur_map
-from burstdeblur.runtime.demo_burst import shipped_image
+from burstdeblur.runtime.burst.demo_burst import shipped_image
 from burstdeblur.runtime.errors import BurstError
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from burstdeblur.runtime import BurstError, calibrate, choose_window
-from burstdeblur.runtime.blur_calibration import BlurCalibration
+from burstdeblur.runtime.burst.blur_calibration import BlurCalibration
 from reference import reference_fusion
 
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from burstdeblur.export.camera_shake import ShakeRanges, affine_points, random_trajectory, zoom_field
+from burstdeblur.export.data.camera_shake import ShakeRanges, affine_points, random_trajectory, zoom_field
 
 
 @pytest.fixture

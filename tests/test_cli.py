@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from burstdeblur.main import main
-from burstdeblur.runtime.blur_map import from_png16
+from burstdeblur.runtime.burst.blur_map import from_png16
 
 
 def _run(*args):

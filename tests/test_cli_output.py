@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from burstdeblur.runtime.demo_burst import shipped_image
-from burstdeblur.runtime.image_io import encode_png
+from burstdeblur.runtime.burst.demo_burst import shipped_image
+from burstdeblur.runtime.io.image_io import encode_png
 
 
 def _run(*args: str, cwd) -> subprocess.CompletedProcess:

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 from reference import reference_fusion
 
-from burstdeblur.export.dataset_sources import Scene, SourceFileInfo, resolve_sources, split_scenes
-from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
-from burstdeblur.export.gopro_layout import read_gopro
-from burstdeblur.export.sharpness import gradient_energy, label_frame
-from burstdeblur.export.sources import fetch
+from burstdeblur.export.data.dataset_sources import Scene, SourceFileInfo, resolve_sources, split_scenes
+from burstdeblur.export.data.dataset_writer import DatasetConfig, build_dataset
+from burstdeblur.export.data.gopro_layout import read_gopro
+from burstdeblur.export.data.sharpness import gradient_energy, label_frame
+from burstdeblur.export.data.sources import fetch
 from burstdeblur.main import main
-from burstdeblur.runtime.blur_calibration import BlurCalibration
-from burstdeblur.runtime.blur_map import full_scale_std
-from burstdeblur.runtime.burst_input import load_video
-from burstdeblur.runtime.image_io import encode_png, read_image
+from burstdeblur.runtime.burst.blur_calibration import BlurCalibration
+from burstdeblur.runtime.burst.blur_map import full_scale_std
+from burstdeblur.runtime.burst.burst_input import load_video
+from burstdeblur.runtime.io.image_io import encode_png, read_image
 
 COUNT = 14
 
@@ -204,11 +204,11 @@ def test_both_paths_mix(tmp_path):
     aligned robust merge (re-run here) labelled with the reference frame's still view, which it matches."""
     from dataclasses import replace
 
-    from burstdeblur.export.dataset_writer import make_burst, plan_tasks
-    from burstdeblur.export.dataset_sources import build_scenes
-    from burstdeblur.runtime.burst_input import from_array
-    from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
-    from burstdeblur.runtime.image_quality import psnr
+    from burstdeblur.export.data.dataset_writer import make_burst, plan_tasks
+    from burstdeblur.export.data.dataset_sources import build_scenes
+    from burstdeblur.runtime.burst.burst_input import from_array
+    from burstdeblur.runtime.burst.burst_pipeline import FuseOptions, process_burst
+    from burstdeblur.runtime.io.image_quality import psnr
 
     config = replace(DatasetConfig.tiny(), burst_share=0.4, still_share=0.3, shake_scale=(0.0, 1.5))
     out = tmp_path / "mix"

@@ -7,13 +7,13 @@ import pytest
 
 from burstdeblur.main import main
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
-from burstdeblur.runtime.demo_burst import shipped_image
-from burstdeblur.runtime.dense_align import (AlignConfig, align_burst, plan_alignment, plan_size, small_lumas,
+from burstdeblur.runtime.burst.demo_burst import shipped_image
+from burstdeblur.runtime.burst.dense_align import (AlignConfig, align_burst, plan_alignment, plan_size, small_lumas,
                                              upsample_rows, warp_rows)
-from burstdeblur.runtime.fourier_burst import fourier_burst_accumulation
-from burstdeblur.runtime.reference_frame import choose_reference
-from burstdeblur.runtime.registration import gray8
-from burstdeblur.runtime.robust_merge import merge_weights, noise_sigma
+from burstdeblur.runtime.burst.fourier_burst import fourier_burst_accumulation
+from burstdeblur.runtime.burst.reference_frame import choose_reference
+from burstdeblur.runtime.burst.registration import gray8
+from burstdeblur.runtime.burst.robust_merge import merge_weights, noise_sigma
 from reference import reference_fusion
 
 

@@ -8,21 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from burstdeblur.export.classical_baselines import UnsharpConfig, map_guided_unsharp, sharpest_frame
-from burstdeblur.export.dataset_sources import SourceFileInfo, build_scenes, resolve_sources, split_scenes
-from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
-from burstdeblur.export.eval_set import EvalConfig, build_eval_set, held_out_video_scenes
-from burstdeblur.export.burst_evaluation import held_out_photos
-from burstdeblur.export.independent_bursts import IndependentConfig
-from burstdeblur.export.photo_evaluation import handheld_photos
-from burstdeblur.runtime.image_quality import map_errors, psnr, ssim
-from burstdeblur.export.model_stats import gmac_per_megapixel
-from burstdeblur.export.net_configs import DeblurConfig, PeerConfig, build_deblur, modules_of
-from burstdeblur.export.trained_models import deblur_image, load_trained, predict_map
-from burstdeblur.export.training import Pipeline, TrainConfig, train
+from burstdeblur.export.evaluation.classical_baselines import UnsharpConfig, map_guided_unsharp, sharpest_frame
+from burstdeblur.export.data.dataset_sources import SourceFileInfo, build_scenes, resolve_sources, split_scenes
+from burstdeblur.export.data.dataset_writer import DatasetConfig, build_dataset
+from burstdeblur.export.evaluation.eval_set import EvalConfig, build_eval_set, held_out_video_scenes
+from burstdeblur.export.evaluation.burst_evaluation import held_out_photos
+from burstdeblur.export.evaluation.independent_bursts import IndependentConfig
+from burstdeblur.export.evaluation.photo_evaluation import handheld_photos
+from burstdeblur.runtime.io.image_quality import map_errors, psnr, ssim
+from burstdeblur.export.nets.model_stats import gmac_per_megapixel
+from burstdeblur.export.nets.net_configs import DeblurConfig, PeerConfig, build_deblur, modules_of
+from burstdeblur.export.training.trained_models import deblur_image, load_trained, predict_map
+from burstdeblur.export.training.training import Pipeline, TrainConfig, train
 from burstdeblur.main import main
 from burstdeblur.runtime.errors import BurstError
-from burstdeblur.runtime.fusion import fuse_and_blur_map
+from burstdeblur.runtime.burst.fusion import fuse_and_blur_map
 
 
 def test_psnr_closed_form_and_ssim_matches_scikit_image():
@@ -98,7 +98,7 @@ def trained(tmp_path_factory):
 def test_loaded_weights_reproduce_the_trained_pipeline(trained):
     nets = load_trained(trained / "s3" / "weights.safetensors")
     pipeline = Pipeline(TrainConfig.tiny(3))
-    from burstdeblur.export.training import load_nets
+    from burstdeblur.export.training.training import load_nets
     load_nets(trained / "s3" / "weights.safetensors", {"perception": pipeline.perception, "deblur": pipeline.deblur,
                                                        "sft": pipeline.sft})
     pipeline.eval()
@@ -186,8 +186,8 @@ def test_one_opencv_wheel_and_the_blur_detector_runs_on_it():
     keeps the one headless wheel and the detector runs on its cv2."""
     from importlib import metadata
 
-    from burstdeblur.export.evaluation import blur_detector_map
-    from burstdeblur.runtime.demo_burst import shipped_image
+    from burstdeblur.export.evaluation.evaluation import blur_detector_map
+    from burstdeblur.runtime.burst.demo_burst import shipped_image
 
     names = {(d.metadata["Name"] or "").lower() for d in metadata.distributions()}
     assert "opencv-python-headless" in names and not names & {"opencv-python", "opencv-contrib-python"}, names

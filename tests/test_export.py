@@ -11,7 +11,7 @@ from conftest import run_export_isolated
 pytest.importorskip("litert_torch")
 pytest.importorskip("onnxruntime")
 
-from burstdeblur.export.tflite_export import float_ops, graph_ops  # noqa: E402
+from burstdeblur.export.convert.tflite_export import float_ops, graph_ops  # noqa: E402
 from burstdeblur.main import main  # noqa: E402
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from burstdeblur.runtime import fuse_and_blur_map, register_burst, RegistrationConfig
-from burstdeblur.runtime.weights import gradient_weights, temporal_weights
+from burstdeblur.runtime.burst.weights import gradient_weights, temporal_weights
 from reference import pixel_pstdev, reference_fusion
 
 MAP_TOL_255 = 1e-3

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from reference import reference_fusion
 
-from burstdeblur.export.gopro_layout import read_gopro, rebuild_from_all
-from burstdeblur.runtime.blur_map import from_png16
-from burstdeblur.runtime.demo_burst import make_demo_burst
+from burstdeblur.export.data.gopro_layout import read_gopro, rebuild_from_all
+from burstdeblur.runtime.burst.blur_map import from_png16
+from burstdeblur.runtime.burst.demo_burst import make_demo_burst
 from burstdeblur.runtime.errors import BurstError
-from burstdeblur.runtime.image_io import encode_png, read_image
+from burstdeblur.runtime.io.image_io import encode_png, read_image
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,13 @@ import numpy as np
 import pytest
 
 from burstdeblur.main import main
-from burstdeblur.runtime import output_set, pixel_budget
-from burstdeblur.runtime.burst_input import from_array
-from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
+from burstdeblur.runtime.io import output_set, pixel_budget
+from burstdeblur.runtime.burst.burst_input import from_array
+from burstdeblur.runtime.burst.burst_pipeline import FuseOptions, process_burst
 from burstdeblur.runtime.errors import BurstError
-from burstdeblur.runtime.image_io import encode_png
-from burstdeblur.runtime.model_store import shipped_models_dir
-from burstdeblur.runtime.output_set import MARKER, publish_folder
+from burstdeblur.runtime.io.image_io import encode_png
+from burstdeblur.runtime.engine.model_store import shipped_models_dir
+from burstdeblur.runtime.io.output_set import MARKER, publish_folder
 
 
 # ---------------------------------------------------------------- helpers
@@ -305,7 +305,7 @@ def _dead_pid() -> int:
 
 KILL_BETWEEN_RENAMES = """
 import os, signal, sys
-from burstdeblur.runtime import output_set
+from burstdeblur.runtime.io import output_set
 real = os.rename
 def rename(src, dst):
     real(src, dst)
@@ -339,7 +339,7 @@ def test_lost_set_is_restored_by_the_next_run_even_if_it_fails(refuse, tmp_path)
 
 
 def test_single_file_outputs_and_dataset_leftovers(tmp_path):
-    from burstdeblur.export.staged_output import StagedFolder
+    from burstdeblur.export.data.staged_output import StagedFolder
 
     target = tmp_path / "cal.json"
     target.write_text("previous")

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from burstdeblur.main import main
-from burstdeblur.runtime.backends import open_session
-from burstdeblur.runtime.demo_burst import make_demo_burst_and_reference, shipped_image
+from burstdeblur.runtime.engine.backends import open_session
+from burstdeblur.runtime.burst.demo_burst import make_demo_burst_and_reference, shipped_image
 from burstdeblur.runtime.errors import BurstError
-from burstdeblur.runtime.image_io import encode_png
-from burstdeblur.runtime.inference import Deblurrer, InferenceOptions
-from burstdeblur.runtime.model_store import ModelStore
+from burstdeblur.runtime.io.image_io import encode_png
+from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
+from burstdeblur.runtime.engine.model_store import ModelStore
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,9 @@ def test_tiled_equals_one_untiled_pass(models):
 def test_burst_path_uses_the_true_map(models):
     burst, _ = make_demo_burst_and_reference(n=4, seed=1)
     frames = burst.frames[:, :96, :128]
-    from burstdeblur.runtime.burst_input import from_array
-    from burstdeblur.runtime.burst_pipeline import FuseOptions
-    from burstdeblur.runtime.fusion import fuse_and_blur_map
+    from burstdeblur.runtime.burst.burst_input import from_array
+    from burstdeblur.runtime.burst.burst_pipeline import FuseOptions
+    from burstdeblur.runtime.burst.fusion import fuse_and_blur_map
 
     result = Deblurrer(options(models, precision="fp32")).burst(from_array(frames), FuseOptions(align=False))
     fusion = fuse_and_blur_map(frames)
@@ -67,7 +67,7 @@ def test_burst_path_uses_the_true_map(models):
 
 def test_aligned_burst_path_gives_the_nets_the_residual_map(models, demo_burst):
     """With the robust merge the nets get the spread under the merge weights, not the blur-degree map."""
-    from burstdeblur.runtime.burst_pipeline import FuseOptions, process_burst
+    from burstdeblur.runtime.burst.burst_pipeline import FuseOptions, process_burst
 
     burst = demo_burst
     result = Deblurrer(options(models, precision="fp32")).burst(burst, FuseOptions.default())
@@ -144,7 +144,7 @@ def test_deblur_and_demo_commands(models, tmp_path, capsys):
 def test_delegate_failing_at_run_time_falls_back_to_cpu(models):
     """No GPU here, so the failing delegate is simulated: its runner raises as a broken delegate would;
     the CPU fallback is a real LiteRT interpreter, and the session says what happened."""
-    from burstdeblur.runtime.backends import DelegateInvoker
+    from burstdeblur.runtime.engine.backends import DelegateInvoker
 
     store = ModelStore(models)
     session = open_session(store, "deblur", "litert", "fp32", 64)

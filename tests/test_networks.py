@@ -3,11 +3,11 @@ import pytest
 import torch
 from torch import nn
 
-from burstdeblur.export.deblur_net import DeblurNet
-from burstdeblur.export.model_stats import count_parameters, gmac_per_megapixel
-from burstdeblur.export.net_configs import (DEBLUR_CONFIGS, PERCEPTION_CONFIGS, DeblurConfig, PerceptionConfig,
+from burstdeblur.export.nets.deblur_net import DeblurNet
+from burstdeblur.export.nets.model_stats import count_parameters, gmac_per_megapixel
+from burstdeblur.export.nets.net_configs import (DEBLUR_CONFIGS, PERCEPTION_CONFIGS, DeblurConfig, PerceptionConfig,
                                             build_deblur, build_perception, modules_of)
-from burstdeblur.export.sft_net import SFTNet
+from burstdeblur.export.nets.sft_net import SFTNet
 
 EXPORT_SAFE = (nn.Conv2d, nn.ConvTranspose2d, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Identity, nn.Sequential,
                nn.ModuleList)

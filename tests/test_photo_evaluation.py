@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from burstdeblur.export.independent_bursts import IndependentConfig
-from burstdeblur.export.photo_evaluation import EXPOSURE_STEPS, evaluate_photos, handheld_photos
-from burstdeblur.runtime.demo_burst import shipped_image
-from burstdeblur.runtime.image_quality import psnr
+from burstdeblur.export.evaluation.independent_bursts import IndependentConfig
+from burstdeblur.export.evaluation.photo_evaluation import EXPOSURE_STEPS, evaluate_photos, handheld_photos
+from burstdeblur.runtime.burst.demo_burst import shipped_image
+from burstdeblur.runtime.io.image_quality import psnr
 
 
 @pytest.fixture(scope="module")

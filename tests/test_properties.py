@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from burstdeblur.runtime import fuse_and_blur_map
-from burstdeblur.runtime.weights import gradient_weights, normalize_weights, temporal_weights
+from burstdeblur.runtime.burst.weights import gradient_weights, normalize_weights, temporal_weights
 
 shapes = st.tuples(st.integers(2, 9), st.integers(1, 12), st.integers(1, 12), st.sampled_from([1, 3, 4]))
 bursts = shapes.flatmap(lambda s: arrays(np.uint8, s))

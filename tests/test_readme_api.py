@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from burstdeblur.runtime.demo_burst import make_demo_burst_and_reference
+from burstdeblur.runtime.burst.demo_burst import make_demo_burst_and_reference
 
 README = Path(__file__).parents[1] / "README.md"
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from burstdeblur.runtime import BurstError, RegistrationConfig, register_burst
-from burstdeblur.runtime.demo_burst import shipped_image
-from burstdeblur.runtime.registration import warp_to_reference
+from burstdeblur.runtime.burst.demo_burst import shipped_image
+from burstdeblur.runtime.burst.registration import warp_to_reference
 
 
 def _corner_error(estimated, truth, w, h):

@@ -19,7 +19,7 @@ mods = [m.name for m in pkgutil.walk_packages(rt.__path__, "burstdeblur.runtime.
 for m in mods:
     importlib.import_module(m)
 from burstdeblur.main import main
-import burstdeblur.runtime.demo_burst as db
+import burstdeblur.runtime.burst.demo_burst as db
 res = rt.process_burst(db.make_demo_burst(n=3))
 assert res.fused.shape == (400, 600, 3)
 assert not any(b in sys.modules for b in BLOCKED)
@@ -49,3 +49,23 @@ def test_command_list_builds_without_training_stack():
     assert "safetensors" in script
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_dependencies_point_one_way():
+    """Libraries never import the command front ends, and the runtime never imports the export stack: read off
+    every import statement of every module (static, so a lazy import inside a function counts too)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    for folder, forbidden in (("runtime", ("burstdeblur.export", "burstdeblur.commands", "burstdeblur.main")),
+                              ("export", ("burstdeblur.commands", "burstdeblur.main"))):
+        files = sorted((root / folder).rglob("*.py"))
+        assert len(files) > 10, folder
+        for path in files:
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                assert not isinstance(node, ast.ImportFrom) or node.level == 0, f"{path}: relative import"
+                for name in names:
+                    assert not name.startswith(forbidden), f"{path.relative_to(root)} imports {name}"

@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from burstdeblur.export import sources
-from burstdeblur.export.source_catalog import GROUPS
-from burstdeblur.export.sources import SourceError, fetch, fetch_group, lookup
+from burstdeblur.export.data import sources
+from burstdeblur.export.data.source_catalog import GROUPS
+from burstdeblur.export.data.sources import SourceError, fetch, fetch_group, lookup
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from burstdeblur.runtime.errors import BurstError
-from burstdeblur.runtime.tiling import TileLayout, run_tiled
+from burstdeblur.runtime.engine.tiling import TileLayout, run_tiled
 
 
 def box(x: np.ndarray, radius: int) -> np.ndarray:

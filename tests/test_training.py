@@ -10,9 +10,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from burstdeblur.export.dataset_sources import resolve_sources
-from burstdeblur.export.dataset_writer import DatasetConfig, build_dataset
-from burstdeblur.export.training import TrainConfig, charbonnier, train
+from burstdeblur.export.data.dataset_sources import resolve_sources
+from burstdeblur.export.data.dataset_writer import DatasetConfig, build_dataset
+from burstdeblur.export.training.training import TrainConfig, charbonnier, train
 from burstdeblur.main import main
 from burstdeblur.runtime.errors import BurstError
 
@@ -56,7 +56,7 @@ def test_stage3_starts_from_earlier_weights(data, tmp_path):
 def test_stage3_scores_both_paths():
     """Stage 3's joint step: the perception map, the output steered by it (the plain stage-3 forward) and the
     output steered by the true map, each recomputed here from the nets themselves."""
-    from burstdeblur.export.training import Pipeline
+    from burstdeblur.export.training.training import Pipeline
 
     torch.manual_seed(0)
     pipeline = Pipeline(TrainConfig.tiny(3)).eval()

@@ -3,10 +3,10 @@ import cv2
 import numpy as np
 import pytest
 
-from burstdeblur.export.sources import fetch
-from burstdeblur.export.video_bursts import Shot, burst_windows, cut_scores, detect_cuts, read_windows, video_shots
-from burstdeblur.runtime.burst_input import load_video
-from burstdeblur.runtime.demo_burst import make_demo_burst
+from burstdeblur.export.data.sources import fetch
+from burstdeblur.export.data.video_bursts import Shot, burst_windows, cut_scores, detect_cuts, read_windows, video_shots
+from burstdeblur.runtime.burst.burst_input import load_video
+from burstdeblur.runtime.burst.demo_burst import make_demo_burst
 from burstdeblur.runtime.errors import BurstError
 
 BIKES_CUTS = [30, 76, 137, 187, 242]  # shared/data-sources.md, checked by eye

@@ -19,7 +19,7 @@ import org.opencv.video.Video;
 
 /**
  * The burst path's dense alignment through OpenCV's Java API (the same API as OpenCV's Android SDK), as
- * runtime/dense_align.py's plan_alignment with its default settings (plan factor 2).
+ * runtime/burst/dense_align.py's plan_alignment with its default settings (plan factor 2).
  *
  * <p>Per frame against the reference, on the plan level (the luma block-averaged 2 x 2): phase correlation
  * as a start, a first DIS pass and a homography fitted to it by RANSAC, the identity kept unless the

@@ -1,7 +1,7 @@
 package org.burstdeblur.core;
 
 /**
- * Pixel-wise weighted fusion of a burst and its blur-degree map (patent formula (1)), as runtime/fusion.py.
+ * Pixel-wise weighted fusion of a burst and its blur-degree map (patent formula (1)), as runtime/burst/fusion.py.
  *
  * <p>Frames are Android ARGB_8888 pixels ({@code int[w * h]}, row-major). For every pixel and colour channel
  * the n samples x_i with weights w_i (sum 1) give fused = sum w_i x_i, rounded half up to 8 bits, and

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The burst path's robust, sharpness-aware merge and its blur-degree map on aligned frames, as
- * runtime/robust_merge.py and runtime/aligned_fusion.py.
+ * runtime/burst/robust_merge.py and runtime/burst/aligned_fusion.py.
  *
  * <p>Inputs are what the alignment hands over: the aligned frames at full resolution as unrounded RGB
  * samples in 8-bit units ({@code float[w * h * 3]} each, interleaved: what a float bicubic remap gives;

@@ -2,7 +2,7 @@ package org.burstdeblur.core;
 
 /**
  * Conversions between Android ARGB_8888 pixels and the models' NHWC tensors, as the Python runtime's
- * backend boundary (runtime/backends.py): images enter as value / 255 in [0, 1]; int8 tensors hold
+ * backend boundary (runtime/engine/backends.py): images enter as value / 255 in [0, 1]; int8 tensors hold
  * q = clamp(round(x / scale) + zeroPoint, -128, 127) with the scale and zero point from the model
  * manifest, and are read back as real = scale * (q - zeroPoint). Outputs are clamped to [0, 1] and
  * rounded half up to 8 bits.

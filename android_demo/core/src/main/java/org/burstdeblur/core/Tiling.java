@@ -1,7 +1,7 @@
 package org.burstdeblur.core;
 
 /**
- * Overlapping tiles with feathered blending, as runtime/tiling.py: tile origins are multiples of 8; of
+ * Overlapping tiles with feathered blending, as runtime/engine/tiling.py: tile origins are multiples of 8; of
  * each tile's output, {@code margin} px along edges that border another tile are dropped and the next
  * {@code feather} px are blended linearly; images are padded by reflection up to tile + a multiple of 8
  * and cropped back. Works on NHWC float images {@code [h * w * c]}.

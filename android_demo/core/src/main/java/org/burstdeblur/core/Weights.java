@@ -1,6 +1,6 @@
 package org.burstdeblur.core;
 
-/** Per-frame fusion weights, as runtime/weights.py: equal, or linear ramps over capture order. Sum to 1. */
+/** Per-frame fusion weights, as runtime/burst/weights.py: equal, or linear ramps over capture order. Sum to 1. */
 public final class Weights {
     private Weights() {}
 

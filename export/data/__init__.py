@@ -1,0 +1,1 @@
+"""Source photos and videos, camera-shake rendering, datasets in the GoPro layout."""

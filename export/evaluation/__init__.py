@@ -1,0 +1,1 @@
+"""Held-out and independent evaluation sets, classical baselines, reports."""

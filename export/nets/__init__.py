@@ -1,0 +1,1 @@
+"""The three networks (perception, SFT, deblur), the peer and their frozen configs."""

@@ -1,0 +1,1 @@
+"""Staged, resumable training, its plots, and trained weights + cards -> nets."""
