@@ -52,7 +52,7 @@ cd /work
 python3 -m venv venv
 venv/bin/pip install -q --no-index --find-links wheels "burstdeblur[litert,onnx]" pytest
 uname -m
-venv/bin/python -m pytest -q -p no:cacheprovider tests/test_tiling.py tests/test_fusion_reference.py tests/test_burst_input.py
+venv/bin/python -m pytest -q -p no:cacheprovider tests/runtime/test_tiling.py tests/runtime/test_fusion_reference.py tests/runtime/test_burst_input.py
 venv/bin/burstdeblur demo -o out/demo > /dev/null
 venv/bin/python benchmarks/bench_inference.py --out out/bench --resolutions 720p --precisions int8 fp32 \
     --backends litert --runs 2 --warmup 1 --quality 0

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 from burstdeblur.commands.cli_types import FRAMES, SEED, THREADS, float_in, int_in
+
+log = logging.getLogger("burstdeblur")
 
 
 def _target(text: str) -> tuple[float, float]:
@@ -91,10 +94,13 @@ def _run_fetch(args: argparse.Namespace) -> int:
     from burstdeblur.export.data.source_catalog import GROUPS
     from burstdeblur.export.data.sources import cache_dir, fetch_group
 
-    for group in args.groups or list(GROUPS):
+    groups, files = args.groups or list(GROUPS), 0
+    for group in groups:
         paths = fetch_group(group)
-        print(f"{group}: {len(paths)} files")
-    print(f"cache: {cache_dir()} (manifest.json lists provenance and licence per file)")
+        files += len(paths)
+        log.info("%s: %d files", group, len(paths))
+    print(f"{files} files of {len(groups)} source groups in {cache_dir()} (manifest.json lists provenance and "
+          "licence per file)")
     return 0
 
 
@@ -132,7 +138,7 @@ def _run_build(args: argparse.Namespace) -> int:
     config = replace(config, **changes)
     config.check()  # before fetching anything
     summary = build_dataset(resolve_sources(args.sources), args.out, args.count, args.seed, config)
-    print(json.dumps(summary, indent=1))
+    log.info("%s", json.dumps(summary, indent=1))  # also in OUT/dataset.json
     print(f"wrote {summary['samples']} samples to {args.out} in {summary['seconds']} s")
     return 0
 

@@ -43,6 +43,6 @@ def _run_train(args: argparse.Namespace) -> int:
     config = replace(config, **changes)
     card = train(config, args.data, args.out, args.init_from)
     if card:
-        print(json.dumps(card["validation"]))
-        print(f"weights: {args.out / 'weights.safetensors'}, card: {args.out / 'card.json'}")
+        print(f"weights: {args.out / 'weights.safetensors'}, card: {args.out / 'card.json'}; validation: "
+              + json.dumps(card["validation"]))
     return 0

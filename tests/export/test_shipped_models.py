@@ -10,7 +10,7 @@ from conftest import run_export_isolated
 
 from burstdeblur.main import main
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 MODELS = ROOT / "runtime" / "models"
 WEIGHTS = ROOT / "export" / "weights"
 

@@ -54,7 +54,7 @@ def test_default_output_folders_are_git_ignored(tmp_path):
 
     from burstdeblur.main import build_parser
 
-    ignored = (Path(__file__).parents[1] / ".gitignore").read_text().split()
+    ignored = (Path(__file__).parents[2] / ".gitignore").read_text().split()
     parser = build_parser()
     for command in (["fuse"], ["demo"], ["deblur", "x.png"], ["calibrate"]):
         out = str(parser.parse_args(command).out)
@@ -67,3 +67,12 @@ def test_demo_prints_one_line(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 1 and "PSNR vs reference: middle_frame" in done.stdout, done.stdout
     assert done.stderr == "", done.stderr
+
+
+def test_dataset_build_prints_one_line_and_the_summary_only_with_v(tmp_path):
+    done = _run("dataset", "build", "--sources", "builtin", "--count", "4", "--out", "d1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and done.stdout.startswith("wrote 4 samples to d1"), done.stdout
+    verbose = _run("-v", "dataset", "build", "--sources", "builtin", "--count", "4", "--out", "d2", cwd=tmp_path)
+    assert verbose.returncode == 0 and verbose.stdout.count("\n") == 1
+    assert '"samples": 4' in verbose.stderr  # the summary, as a log line

@@ -57,7 +57,7 @@ def test_dependencies_point_one_way():
     import ast
     from pathlib import Path
 
-    root = Path(__file__).parents[1]
+    root = Path(__file__).parents[2]
     for folder, forbidden in (("runtime", ("burstdeblur.export", "burstdeblur.commands", "burstdeblur.main")),
                               ("export", ("burstdeblur.commands", "burstdeblur.main"))):
         files = sorted((root / folder).rglob("*.py"))
