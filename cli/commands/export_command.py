@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 from burstdeblur.commands.cli_types import TILE, int_in
 
+log = logging.getLogger("burstdeblur")
+
 
 def add_export_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="ONNX (FP32, INT8) and TFLite (FP32, FP16, INT8 per tile) graphs + manifest")
@@ -64,8 +66,7 @@ def _run_export(args: argparse.Namespace) -> int:
     checks = manifest.get("verification", [])
     for v in checks:  # all of it is in manifest.json too
         extra = f", {v['psnr_vs_torch_db']:.1f} dB vs torch" if "psnr_vs_torch_db" in v else ""
-        logging.getLogger("burstdeblur").info("%-32s max |diff| %.2e%s  (%s)", v["file"], v["max_abs_error"], extra,
-                                              v["bound"])
+        log.info("%-32s max |diff| %.2e%s  (%s)", v["file"], v["max_abs_error"], extra, v["bound"])
     verified = f"; all {len(checks)} verified against torch (manifest.json: verification)" if checks else ""
     print(f"wrote {len(files)} models and manifest.json to {args.out}{verified}")
     return 0

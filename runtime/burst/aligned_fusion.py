@@ -60,6 +60,7 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
     residual = np.empty((h, w), np.float32)  # [H, W]
     coverage = np.empty((h, w), np.uint16)  # [H, W]
     mc = 1 if gray or c == 1 else 3  # channels the map reads
+    same_channels = not gray and c in (1, 3)  # the map reads d itself (no luma, no alpha dropped)
     top = float(np.iinfo(out_dtype).max) if out_dtype.kind == "u" else 0.0
 
     def map_part(d: np.ndarray) -> np.ndarray:  # [r, W, C] float32 -> [r, W, mc] (or [r, W] when mc = 1)
@@ -85,7 +86,8 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
         acc_wd = np.zeros(x_ref.shape, np.float32)  # [r, W, C]
         acc_md = np.zeros(x_ref.shape[:2] + ((mc,) if mc > 1 else ()), np.float32)  # [r, W, mc]
         acc_mdd = np.zeros_like(acc_md)
-        acc_wdm = np.zeros_like(acc_md)  # sum w d over the map's channels
+        # sum w d over the map's channels: the merge's own sum when the map reads every channel as it is
+        acc_wdm = acc_wd if same_channels else np.zeros_like(acc_md)
         acc_wdd = np.zeros_like(acc_md)
         grid = row_grid(y0, y1, w) if others else None  # [r, W, 2]
         for i in others:
@@ -93,14 +95,16 @@ def fuse_aligned(frames: np.ndarray, plan: AlignmentPlan, merged: MergeWeights, 
             wi, mi = cv2.split(wm)  # [r, W] each
             xi = warp_rows(frames[i], plan.disp[i], k, y0, y1, grid, reach[i])
             d = cv2.subtract(xi.reshape(x_ref.shape), x_ref, dtype=cv2.CV_32F)  # [r, W, C]
-            cv2.accumulateProduct(d, spread(wi, c), acc_wd)
+            wd = cv2.multiply(d, spread(wi, c))  # [r, W, C]
+            cv2.accumulate(wd, acc_wd)
             dm = map_part(d)
             md = cv2.multiply(dm, spread(mi, mc))
             cv2.accumulate(md, acc_md)
             cv2.accumulateProduct(md, dm, acc_mdd)
-            wd = cv2.multiply(dm, spread(wi, mc))
-            cv2.accumulate(wd, acc_wdm)
-            cv2.accumulateProduct(wd, dm, acc_wdd)
+            wdm = map_part(wd)  # the map's channels of w d (map_part is linear)
+            if not same_channels:
+                cv2.accumulate(wdm, acc_wdm)
+            cv2.accumulateProduct(wdm, dm, acc_wdd)
             cv2.accumulate(wi, sum_w)
             cv2.accumulate(mi, sum_m)
             count += wi > 0

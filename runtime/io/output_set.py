@@ -95,6 +95,11 @@ def check_output_folder(target: str | Path, inputs: Iterable[str | Path] = ()) -
     if path.parent.is_dir():  # every run starts by tidying up after runs that were killed
         with _locked(path.parent):
             remove_leftovers(path.parent, path.name)
+    return _refuse_unsafe(path, target, inputs)
+
+
+def _refuse_unsafe(path: Path, target: str | Path, inputs: Iterable[str | Path]) -> Path:
+    """The checks of check_output_folder, without the tidy-up (so they can run under the parent's lock)."""
     real = path.resolve()
     if path.is_symlink():
         raise BurstError(f"{target}: output folder is a symbolic link; name a real folder")
@@ -138,8 +143,10 @@ def publish_folder(target: str | Path, files: dict[str, bytes], inputs: Iterable
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
-        check_output_folder(target, inputs)  # another run may have changed it meanwhile
         with _locked(parent):
+            # Checked again under the lock: another run may have changed it meanwhile, and outside the lock its
+            # swap (target renamed aside, then its staging folder renamed in) could be seen half-way.
+            _refuse_unsafe(path, target, inputs)
             if os.path.lexists(path):
                 os.rename(path, old)
             os.rename(staging, path)
