@@ -187,7 +187,6 @@ def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config:
     # Both sides are low-passed first, so frames with different motion blur still agree where aligned.
     tau = 3.0 * noise_sigma8 / max(1.0, 1.0 / cs / config.flow_scale) + 6.0
     ref_coarse = _lowpass(ref_coarse)
-    unit = np.float32([sx, sy])
     # The level of the first (global) flow pass: half the plan resolution unless the plan is already small.
     g = 2 if min(fh, fw) >= GLOBAL_LEVEL_MIN_SIDE else 1
     ref_level = cv2.resize(ref_small, (-(-fw // g), -(-fh // g)), interpolation=cv2.INTER_AREA) if g > 1 else ref_small
@@ -210,7 +209,8 @@ def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config:
         pre = np.array([[1, 0, shift[0] / g], [0, 1, shift[1] / g], [0, 0, 1]], np.float64)
         level = cv2.resize(small, ref_level.shape[::-1], interpolation=cv2.INTER_AREA) if g > 1 else small
         flow = dis.calc(ref_level, _warp(level, pre), None)  # [fh/g, fw/g, 2]
-        flow += (shift / g).astype(np.float32)
+        sh = (shift / g).astype(np.float32)
+        cv2.add(flow, (float(sh[0]), float(sh[1]), 0.0, 0.0), dst=flow)  # one rounding, as flow += sh
         hom_level = _fit_homography(points_level, flow, config.ransac_px)
         hom_small = None if hom_level is None else to_plan @ hom_level @ from_plan
         cost_id = _truncated_cost(ref_coarse, coarse, np.eye(3), tau)
@@ -240,18 +240,23 @@ def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config:
                                  borderMode=cv2.BORDER_REPLICATE)
         d_local = cv2.boxFilter(cv2.absdiff(local_warped, ref_small), cv2.CV_32F, (k, k))
         t_local = 3.0 * noise_sigma8 + 6.0
-        local = (d_glob > t_local) & (d_local < 0.5 * d_glob) & config.local_flow  # [fh, fw]
-        if model == "identity" and not local.any():
+        # [fh, fw] 0 / 255: a global difference beyond noise that the residual flow halves
+        local = cv2.bitwise_and(cv2.compare(d_glob, t_local, cv2.CMP_GT),
+                                cv2.compare(d_local, cv2.multiply(d_glob, 0.5), cv2.CMP_LT))
+        if not config.local_flow:
+            local[...] = 0
+        any_local = cv2.countNonZero(local) > 0
+        if model == "identity" and not any_local:
             disp = None  # the frame as shot: no resampling at all
             aligned[i] = lumas[i]
             map_small = grid_small
         else:
             map_small = _apply(glob, grid_small)  # [fh, fw, 2] frame position, plan px
-            if local.any():
-                map_small[local] += residual[local]
-            aligned[i] = cv2.remap(lumas[i], map_small, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+            if any_local:
+                cv2.add(map_small, residual, dst=map_small, mask=local)
+            cv2.remap(lumas[i], map_small, None, cv2.INTER_CUBIC, dst=aligned[i], borderMode=cv2.BORDER_REPLICATE)
             disp = cv2.subtract(map_small, grid_small)
-            disp *= unit  # [fh, fw, 2] full-resolution px
+            disp *= np.float32(sx)  # [fh, fw, 2] full-resolution px (the plan factor is the same both ways)
         inside = cv2.inRange(map_small, (0.0, 0.0), (float(fw - 1), float(fh - 1)))  # [fh, fw] 0 / 255
         # One plan px of margin: a full-resolution pixel interpolates its weight from plan px around it.
         valid[i] = cv2.erode(inside, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) > 0
@@ -260,7 +265,7 @@ def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config:
         shift_px = 0.0 if disp is None else float(np.median(np.hypot(disp[::4, ::4, 0], disp[::4, ::4, 1])))
         return disp, FrameAlignment(
             i, names[i], model, _tuple(full_h / full_h[2, 2]), round(cost_id, 5),
-            None if cost_h is None else round(cost_h, 5), float(local.mean()), shift_px,
+            None if cost_h is None else round(cost_h, 5), cv2.countNonZero(local) / local.size, shift_px,
             float(np.count_nonzero(inside)) / inside.size)
 
     results = parallel_map(align_one, range(n), threads)  # frames are independent
@@ -300,6 +305,24 @@ def frame_map(disp: np.ndarray, factor: int, y0: int, y1: int, width: int,
     return cv2.add(full, row_grid(y0, y1, width) if grid is None else grid)
 
 
+def remap_rows(frame: np.ndarray, m: np.ndarray, y0: int, y1: int, reach: tuple[float, float]) -> np.ndarray:
+    """Rows y0..y1 of ``frame`` ``[H, W, C]`` sampled bicubically at ``m`` ``[y1 - y0, W, 2]`` (frame
+    positions, full-resolution px; **shifted in place** to the band of source rows read): ``[r, W, C]``
+    float32. ``reach``: the least and greatest vertical displacement of the whole map (row_reach)."""
+    h = frame.shape[0]
+    dy_lo, dy_hi = reach  # bilinear upsampling stays within them
+    lo = int(np.clip(np.floor(y0 + dy_lo) - 2, 0, h - 1))
+    hi = int(np.clip(np.ceil(y1 - 1 + dy_hi) + 3, lo + 1, h))
+    band = frame[lo:hi].astype(np.float32)  # [hi - lo, W, C]
+    if lo:
+        # whole rows: exact in float32, the same sample positions
+        cv2.subtract(m, (0.0, float(lo), 0.0, 0.0), dst=m)
+    # Border replication at the band's edges equals the frame's: the band reaches past every sampled row
+    # unless it stops at the frame's own edge.
+    out = cv2.remap(band, m, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape((y1 - y0,) + frame.shape[1:])
+
+
 def warp_rows(frame: np.ndarray, disp: np.ndarray | None, factor: int, y0: int, y1: int,
               grid: np.ndarray | None = None, reach: tuple[float, float] | None = None) -> np.ndarray:
     """Rows y0..y1 of ``frame`` ``[H, W, C]`` resampled to the reference: ``[r, W, C]`` float32 (bicubic:
@@ -311,19 +334,8 @@ def warp_rows(frame: np.ndarray, disp: np.ndarray | None, factor: int, y0: int, 
     greatest vertical displacement of the whole map (row_reach), when the caller has it."""
     if disp is None:
         return frame[y0:y1]
-    h = frame.shape[0]
     m = frame_map(disp, factor, y0, y1, frame.shape[1], grid)  # [r, W, 2]
-    ys = m[..., 1]
-    dy_lo, dy_hi = row_reach(disp) if reach is None else reach  # bilinear upsampling stays within them
-    lo = int(np.clip(np.floor(y0 + dy_lo) - 2, 0, h - 1))
-    hi = int(np.clip(np.ceil(y1 - 1 + dy_hi) + 3, lo + 1, h))
-    band = frame[lo:hi].astype(np.float32)  # [hi - lo, W, C]
-    if lo:
-        ys -= np.float32(lo)  # whole rows: exact in float32, the same sample positions
-    # Border replication at the band's edges equals the frame's: the band reaches past every sampled row
-    # unless it stops at the frame's own edge.
-    out = cv2.remap(band, m, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape((y1 - y0,) + frame.shape[1:])
+    return remap_rows(frame, m, y0, y1, row_reach(disp) if reach is None else reach)
 
 
 def row_reach(disp: np.ndarray) -> tuple[float, float]:
