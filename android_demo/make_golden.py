@@ -18,10 +18,11 @@ import numpy as np
 from burstdeblur.runtime.burst.aligned_fusion import fuse_aligned
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
 from burstdeblur.runtime.engine.backends import _quantize
-from burstdeblur.runtime.burst.dense_align import plan_alignment, warp_rows
+from burstdeblur.runtime.burst.dense_align import AlignConfig, plan_alignment, plan_size, small_lumas, warp_rows
 from burstdeblur.runtime.burst.demo_burst import make_demo_burst
 from burstdeblur.runtime.burst.fusion import fuse_and_blur_map
 from burstdeblur.runtime.engine.tiling import TileLayout, run_tiled
+from burstdeblur.runtime.burst.reference_frame import choose_reference, consistent_frames
 from burstdeblur.runtime.burst.registration import gray8
 from burstdeblur.runtime.burst.robust_merge import merge_weights, noise_sigma
 from burstdeblur.runtime.burst.weights import temporal_weights
@@ -58,7 +59,24 @@ def alignment_arrays() -> dict[str, np.ndarray]:
             "align_disp": disp, "align_moved": np.array([d is not None for d in plan.disp], np.uint8),
             "align_models": np.array([MODEL_CODES[r.global_model] for r in plan.records], np.uint8),
             "align_sigma8": np.float32([sigma8]),
-            "align_fused_argb": argb(result.fused), "align_blur": result.blur_raw}
+            "align_fused_argb": argb(result.fused), "align_blur": result.blur_raw, **reference_arrays(frames)}
+
+
+def reference_arrays(frames: np.ndarray) -> dict[str, np.ndarray]:
+    """The reference choice and the whole default burst path (BurstPath.run): the sharpness of every frame,
+    the chosen reference, the merged image and both maps; and a burst whose sharpest frame is replaced by
+    another view (itself turned 180 degrees, as sharp as before): not a candidate, another frame is chosen."""
+    size = plan_size(frames.shape[1], frames.shape[2], AlignConfig.default())
+    reference, sharp = choose_reference(small_lumas(frames, 255.0, size), "sharpest")
+    result = process_burst(from_array(frames), FuseOptions(threads=1))
+    assert result.reference == reference
+    mixed = frames.copy()
+    mixed[reference] = frames[reference, ::-1, ::-1]
+    mixed_lumas = small_lumas(mixed, 255.0, size)
+    return {"path_sharpness": np.float32(sharp), "path_reference": np.int32([reference]),
+            "path_fused_argb": argb(result.fused), "path_blur": result.blur_raw, "path_residual": result.residual_raw,
+            "path_mixed_consistent": consistent_frames(mixed_lumas).astype(np.uint8),
+            "path_mixed_reference": np.int32([choose_reference(mixed_lumas, "sharpest")[0]])}
 
 
 def robust_merge_arrays() -> dict[str, np.ndarray]:

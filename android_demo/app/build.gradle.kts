@@ -16,6 +16,9 @@ android {
     // The models are memory-mapped by LiteRT: they must stay uncompressed in the APK.
     androidResources { noCompress += "tflite" }
     sourceSets["main"].assets.srcDir(layout.buildDirectory.dir("generated/models"))
+    // align/ is plain Java 8 against OpenCV's Java API (tested on the desktop by align/run_tests.sh); on the
+    // phone it compiles into the app against the OpenCV Android AAR.
+    sourceSets["main"].java.srcDir("../align/src/main/java")
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -40,4 +43,5 @@ dependencies {
     implementation(libs.litert)
     implementation(libs.litert.gpu)
     implementation(libs.appcompat)
+    implementation(libs.opencv)
 }

@@ -10,9 +10,11 @@ import androidx.appcompat.app.AppCompatActivity
 import androidx.camera.core.ImageAnalysis
 import androidx.camera.lifecycle.ProcessCameraProvider
 import androidx.core.content.ContextCompat
+import org.opencv.android.OpenCVLoader
 import java.util.concurrent.Executors
 
-/** Preview frames go into a ring buffer; "Capture" fuses the last n and deblurs them, showing all three. */
+/** Preview frames go into a ring buffer; "Capture" aligns, merges and deblurs the last n, showing the merged
+ * frame, its blur-degree map and the result. */
 class MainActivity : AppCompatActivity() {
     private val buffer = BurstBuffer(BURST)
     private val worker = Executors.newSingleThreadExecutor()
@@ -21,6 +23,8 @@ class MainActivity : AppCompatActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         setContentView(R.layout.activity_main)
+        // The alignment (align/ DenseAlign) calls OpenCV's Java API: its native library ships in the AAR.
+        check(OpenCVLoader.initLocal()) { "OpenCV's native library did not load" }
         runner = ModelRunner(this)
         findViewById<TextView>(R.id.status).text = "models on: ${runner.device}"
         registerForActivityResult(androidx.activity.result.contract.ActivityResultContracts.RequestPermission()) { ok ->
@@ -62,7 +66,8 @@ class MainActivity : AppCompatActivity() {
             findViewById<ImageView>(R.id.map).setImageBitmap(Bitmap.createBitmap(heat, w, h, Bitmap.Config.ARGB_8888))
             findViewById<ImageView>(R.id.result).setImageBitmap(Bitmap.createBitmap(result.deblurred, w, h, Bitmap.Config.ARGB_8888))
             findViewById<TextView>(R.id.status).text =
-                "models on: ${runner.device} - fusion ${result.millis["fusion"]} ms, nets ${result.millis["nets"]} ms"
+                "models on: ${runner.device} - reference frame ${result.reference}, align + merge " +
+                    "${result.millis["burst"]} ms, nets ${result.millis["nets"]} ms"
         }
     }
 

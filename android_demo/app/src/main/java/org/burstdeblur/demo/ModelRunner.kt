@@ -1,7 +1,7 @@
 package org.burstdeblur.demo
 
 import android.content.Context
-import org.burstdeblur.core.Fusion
+import org.burstdeblur.align.BurstPath
 import org.burstdeblur.core.Tensors
 import org.burstdeblur.core.Tiling
 import org.json.JSONObject
@@ -14,8 +14,9 @@ import java.nio.ByteOrder
 import java.nio.channels.FileChannel
 
 /**
- * The burst path on the phone: core/ fuses the frames and computes the blur map, then the SFT and deblur
- * INT8 graphs run per 256 px tile (core/ Tiling). GPU delegate when the device supports it, else NNAPI,
+ * The burst path on the phone: align/ BurstPath (the sharpest frame as reference, dense alignment through
+ * OpenCV, the robust sharpness-aware merge of core/ RobustMerge, the blur-degree map and the residual map the
+ * nets read), then the SFT and deblur INT8 graphs run per 256 px tile (core/ Tiling). GPU delegate when the device supports it, else NNAPI,
  * else CPU threads; [device] says which one took the graphs.
  */
 class ModelRunner(context: Context) : AutoCloseable {
@@ -60,22 +61,26 @@ class ModelRunner(context: Context) : AutoCloseable {
     private fun quant(file: String, kind: String, index: Int): Pair<Float, Int> =
         quantization["$file/$kind/$index"] ?: error("$file $kind $index has no int8 quantization in the manifest")
 
-    class Result(val fused: IntArray, val blurRaw: FloatArray, val deblurred: IntArray, val millis: Map<String, Long>)
+    class Result(val fused: IntArray, val blurRaw: FloatArray, val deblurred: IntArray, val reference: Int,
+                 val millis: Map<String, Long>)
 
     fun run(frames: Array<IntArray>, width: Int, height: Int): Result {
         val t0 = System.nanoTime()
-        val fusion = Fusion.equal(frames, width, height, frames.size / 2)
+        val path = BurstPath.run(frames, width, height)
+        val merge = path.merge
         val t1 = System.nanoTime()
-        val image = Tensors.argbToFloat(fusion.fusedArgb)
+        val image = Tensors.argbToFloat(merge.fusedArgb)
         val input = FloatArray(width * height * 4)  // RGB + unit-range map, tiled together
         for (p in 0 until width * height) {
             System.arraycopy(image, 3 * p, input, 4 * p, 3)
-            input[4 * p + 3] = fusion.blurRaw[p] / 127.5f
+            // The nets read the spread of the samples each merged pixel is made of (the Python burst path's
+            // residual_raw), in unit range: std / (full scale / 2).
+            input[4 * p + 3] = merge.residualRaw[p] / 127.5f
         }
         val out = tiling.run(input, width, height, 4, 3) { tile -> runTile(tile) }
         val t2 = System.nanoTime()
-        return Result(fusion.fusedArgb, fusion.blurRaw, Tensors.floatToArgb(out),
-            mapOf("fusion" to (t1 - t0) / 1_000_000, "nets" to (t2 - t1) / 1_000_000))
+        return Result(merge.fusedArgb, merge.blurRaw, Tensors.floatToArgb(out), path.reference,
+            mapOf("burst" to (t1 - t0) / 1_000_000, "nets" to (t2 - t1) / 1_000_000))
     }
 
     private fun runTile(tile: FloatArray): FloatArray {

@@ -206,7 +206,7 @@ public final class RobustMerge {
     }
 
     /** BT.601 luma in whole 8-bit levels with OpenCV's fixed-point coefficients (cvtColor RGB2GRAY). */
-    static float[] gray8(float[] rgb) {
+    public static float[] gray8(float[] rgb) {
         float[] out = new float[rgb.length / 3];
         for (int p = 0; p < out.length; p++) {
             int r = Math.round(rgb[3 * p]);
@@ -218,7 +218,7 @@ public final class RobustMerge {
     }
 
     /** Noise std of a luma (Immerkaer 1996, median form; a regular quarter of large images). */
-    static float noiseSigma(float[] luma, int w, int h) {
+    public static float noiseSigma(float[] luma, int w, int h) {
         if (w < 3 || h < 3) {
             return 0.0f;
         }
