@@ -64,6 +64,34 @@ def test_static_background_is_never_warped_and_the_object_leaves_no_ghost():
     assert result.residual_raw[trail].mean() < 1.5 * noise
 
 
+def test_local_flow_is_used_only_near_local_motion():
+    rng = np.random.default_rng(6)
+    frames, masks = _static_burst_with_object(rng, n=4)
+    ref = 1
+    sigma8 = noise_sigma(gray8(frames[ref], 255.0))
+    on = plan_alignment(frames, 255.0, ref, AlignConfig(), noise_sigma8=sigma8)
+    off = plan_alignment(frames, 255.0, ref, AlignConfig(local_flow=False), noise_sigma8=sigma8)
+    # Without local flow a tripod burst is used exactly as shot.
+    assert all(d is None for d in off.disp) and all(r.local_fraction == 0 for r in off.records)
+    # With it, the flow is kept only around the moving disc, never on the far background. (Where it is kept,
+    # the 17 x 17 window difference it leaves is under half the frame's as shot - not every pixel's: near the
+    # disc's edge the disc's flow also moves some background.)
+    far = cv2.dilate(masks.any(axis=0).astype(np.uint8), np.ones((61, 61), np.uint8)) > 0
+    far = cv2.resize((~far).astype(np.uint8), on.small_size[::-1], interpolation=cv2.INTER_NEAREST) > 0
+    used = 0
+    for i in range(len(frames)):
+        if i == ref:
+            continue
+        record = on.records[i]
+        assert record.global_model == "identity"
+        moved = np.zeros(on.small_size, bool) if on.disp[i] is None else \
+            np.hypot(on.disp[i][..., 0], on.disp[i][..., 1]) > 0
+        assert record.local_fraction == pytest.approx(moved.mean(), abs=1e-6)
+        assert not moved[far].any()
+        used += bool(moved.any())
+    assert used >= 2  # the flow was kept for frames of this burst (a mask that is never set would pass above)
+
+
 def test_a_known_global_shift_is_recovered():
     rng = np.random.default_rng(2)
     photo = shipped_image("coffee.png").astype(np.float64)
