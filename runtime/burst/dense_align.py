@@ -305,24 +305,6 @@ def frame_map(disp: np.ndarray, factor: int, y0: int, y1: int, width: int,
     return cv2.add(full, row_grid(y0, y1, width) if grid is None else grid)
 
 
-def remap_rows(frame: np.ndarray, m: np.ndarray, y0: int, y1: int, reach: tuple[float, float]) -> np.ndarray:
-    """Rows y0..y1 of ``frame`` ``[H, W, C]`` sampled bicubically at ``m`` ``[y1 - y0, W, 2]`` (frame
-    positions, full-resolution px; **shifted in place** to the band of source rows read): ``[r, W, C]``
-    float32. ``reach``: the least and greatest vertical displacement of the whole map (row_reach)."""
-    h = frame.shape[0]
-    dy_lo, dy_hi = reach  # bilinear upsampling stays within them
-    lo = int(np.clip(np.floor(y0 + dy_lo) - 2, 0, h - 1))
-    hi = int(np.clip(np.ceil(y1 - 1 + dy_hi) + 3, lo + 1, h))
-    band = frame[lo:hi].astype(np.float32)  # [hi - lo, W, C]
-    if lo:
-        # whole rows: exact in float32, the same sample positions
-        cv2.subtract(m, (0.0, float(lo), 0.0, 0.0), dst=m)
-    # Border replication at the band's edges equals the frame's: the band reaches past every sampled row
-    # unless it stops at the frame's own edge.
-    out = cv2.remap(band, m, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape((y1 - y0,) + frame.shape[1:])
-
-
 def warp_rows(frame: np.ndarray, disp: np.ndarray | None, factor: int, y0: int, y1: int,
               grid: np.ndarray | None = None, reach: tuple[float, float] | None = None) -> np.ndarray:
     """Rows y0..y1 of ``frame`` ``[H, W, C]`` resampled to the reference: ``[r, W, C]`` float32 (bicubic:
@@ -334,8 +316,19 @@ def warp_rows(frame: np.ndarray, disp: np.ndarray | None, factor: int, y0: int, 
     greatest vertical displacement of the whole map (row_reach), when the caller has it."""
     if disp is None:
         return frame[y0:y1]
+    h = frame.shape[0]
     m = frame_map(disp, factor, y0, y1, frame.shape[1], grid)  # [r, W, 2]
-    return remap_rows(frame, m, y0, y1, row_reach(disp) if reach is None else reach)
+    dy_lo, dy_hi = row_reach(disp) if reach is None else reach  # bilinear upsampling stays within them
+    lo = int(np.clip(np.floor(y0 + dy_lo) - 2, 0, h - 1))
+    hi = int(np.clip(np.ceil(y1 - 1 + dy_hi) + 3, lo + 1, h))
+    band = frame[lo:hi].astype(np.float32)  # [hi - lo, W, C]
+    if lo:
+        # whole rows: exact in float32, the same sample positions (one OpenCV pass, not a strided NumPy one)
+        cv2.subtract(m, (0.0, float(lo), 0.0, 0.0), dst=m)
+    # Border replication at the band's edges equals the frame's: the band reaches past every sampled row
+    # unless it stops at the frame's own edge.
+    out = cv2.remap(band, m, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape((y1 - y0,) + frame.shape[1:])
 
 
 def row_reach(disp: np.ndarray) -> tuple[float, float]:

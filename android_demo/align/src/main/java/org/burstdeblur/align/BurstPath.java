@@ -55,13 +55,7 @@ public final class BurstPath {
 
     /** Noise std of a frame's full-resolution 8-bit luma (Immerkaer, median form), as process_burst measures it. */
     public static double noiseSigma8(int[] argb, int width, int height) {
-        float[] rgb = new float[argb.length * 3];
-        for (int p = 0; p < argb.length; p++) {
-            rgb[3 * p] = (argb[p] >>> 16) & 0xFF;
-            rgb[3 * p + 1] = (argb[p] >>> 8) & 0xFF;
-            rgb[3 * p + 2] = argb[p] & 0xFF;
-        }
-        return RobustMerge.noiseSigma(RobustMerge.gray8(rgb), width, height);
+        return RobustMerge.noiseSigma(RobustMerge.gray8(DenseAlign.rgb8(argb)), width, height);
     }
 
     /** Plan-level lumas of the frames as shot ({@link DenseAlign#planLuma}). */
@@ -105,7 +99,7 @@ public final class BurstPath {
             t.get(0, 0, thumbs[i]);
         }
         double[] dist = new double[n];
-        float[] column = new float[n];
+        double[] column = new double[n];
         for (int p = 0; p < count; p++) {
             for (int i = 0; i < n; i++) {
                 column[i] = thumbs[i][p];
@@ -115,7 +109,7 @@ public final class BurstPath {
                 dist[i] += Math.abs(thumbs[i][p] - median) / count;
             }
         }
-        double typical = median(dist.clone());
+        double typical = median(dist);
         boolean[] ok = new boolean[n];
         for (int i = 0; i < n; i++) {
             ok[i] = dist[i] <= 3.0 * typical + 4.0;
@@ -142,16 +136,11 @@ public final class BurstPath {
         return best < 0 ? n / 2 : best;
     }
 
-    private static double median(float[] v) {
-        float[] s = v.clone();
+    /** Median as NumPy takes it (the mean of the middle two for an even count); {@code v} is not changed. */
+    private static double median(double[] v) {
+        double[] s = v.clone();
         Arrays.sort(s);
         int m = s.length / 2;
-        return s.length % 2 == 1 ? s[m] : 0.5 * ((double) s[m - 1] + s[m]);
-    }
-
-    private static double median(double[] v) {
-        Arrays.sort(v);
-        int m = v.length / 2;
-        return v.length % 2 == 1 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+        return s.length % 2 == 1 ? s[m] : 0.5 * (s[m - 1] + s[m]);
     }
 }

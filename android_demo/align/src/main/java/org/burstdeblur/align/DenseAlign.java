@@ -200,12 +200,7 @@ public final class DenseAlign {
      * bicubic, border replicated; the frame's own samples when it did not move ({@code disp == null}).
      */
     public float[] resample(int[] argb, float[] frameDisp, int width, int height) {
-        float[] rgb = new float[width * height * 3];
-        for (int p = 0; p < argb.length; p++) {
-            rgb[3 * p] = (argb[p] >>> 16) & 0xFF;
-            rgb[3 * p + 1] = (argb[p] >>> 8) & 0xFF;
-            rgb[3 * p + 2] = argb[p] & 0xFF;
-        }
+        float[] rgb = rgb8(argb);
         if (frameDisp == null) {
             return rgb;
         }
@@ -220,6 +215,17 @@ public final class DenseAlign {
         Mat out = new Mat();
         Imgproc.remap(frame, out, map, new Mat(), Imgproc.INTER_CUBIC, Core.BORDER_REPLICATE);
         out.get(0, 0, rgb);
+        return rgb;
+    }
+
+    /** ARGB pixels -> {@code float[3 * pixels]} RGB samples in 8-bit units. */
+    public static float[] rgb8(int[] argb) {
+        float[] rgb = new float[argb.length * 3];
+        for (int p = 0; p < argb.length; p++) {
+            rgb[3 * p] = (argb[p] >>> 16) & 0xFF;
+            rgb[3 * p + 1] = (argb[p] >>> 8) & 0xFF;
+            rgb[3 * p + 2] = argb[p] & 0xFF;
+        }
         return rgb;
     }
 
