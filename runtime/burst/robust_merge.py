@@ -45,8 +45,8 @@ IMMERKAER = np.float32([[1, -2, 1], [-2, 4, -2], [1, -2, 1]])
 @dataclass(frozen=True)
 class MergeConfig:
     robust_scale: int = 4  # window (plan px) of the mean absolute difference
-    t1_sigmas: float = 2.0  # full weight while the window difference is within this many noise stds ...
-    t1_floor: float = 1.0  # ... plus this many 8-bit levels (exposure flicker, residual blur difference)
+    t1_sigmas: float = 1.25  # full weight while the window difference is within this many noise stds ...
+    t1_floor: float = 0.1  # ... plus this many 8-bit levels (a noise-free burst still tolerates rounding)
     t2_factor: float = 2.0  # zero weight from t2 = t2_factor * t1
     sharp_window: int = 9  # plan px over which gradient energy is summed
     sharp_power: float = 8.0

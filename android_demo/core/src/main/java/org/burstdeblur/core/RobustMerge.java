@@ -24,8 +24,8 @@ import java.util.Arrays;
 public final class RobustMerge {
     /** Merge settings (MergeConfig.default() of the Python runtime). */
     public static final int ROBUST_SCALE = 4;
-    public static final float T1_SIGMAS = 2.0f;
-    public static final float T1_FLOOR = 1.0f;
+    public static final float T1_SIGMAS = 1.25f;
+    public static final float T1_FLOOR = 0.1f;
     public static final float T2_FACTOR = 2.0f;
     public static final int SHARP_WINDOW = 9;
     public static final int SHARP_POWER_SQUARINGS = 3; // power 8
