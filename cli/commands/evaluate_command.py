@@ -94,7 +94,12 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         gen = IndependentConfig.tiny() if args.tiny else IndependentConfig.default()
         bursts_i = build_independent(resolve_sources(args.sources), args.independent, config.seed + 7, gen)
         no_map = None if models.no_map is None else (lambda image: deblur_image(models.no_map, image, None))
-        independent = evaluate_independent(bursts_i, lambda image, m: deblur_image(models.full, image, m), no_map)
+        from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
+
+        # The shipped runtime graphs as well: what the product returns (INT8), next to the float model.
+        runtime = Deblurrer(InferenceOptions.default()) if args.model == "default" else None
+        independent = evaluate_independent(bursts_i, lambda image, m: deblur_image(models.full, image, m), no_map,
+                                           runtime)
         table = independent_table(independent["summary"])
         files["independent.csv"] = independent_csv(independent["rows"])
         files["independent.md"] = (table + "\n").encode()

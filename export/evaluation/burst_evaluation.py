@@ -45,6 +45,7 @@ METHODS = {
     "merge": "alignment + robust merge (runtime, before the nets)",
     "burst_path": "burst path: merge + residual map -> SFT -> deblur",
     "burst_no_map": "merge -> no-map U-Net (ablation, same MACs)",
+    "burst_runtime": "burst path as shipped (runtime, LiteRT INT8 graphs)",
 }
 
 
@@ -76,9 +77,10 @@ def _u8(image: np.ndarray, scale: float) -> np.ndarray:
     return np.clip(np.rint(image * scale), 0, 255).astype(np.uint8)
 
 
-def evaluate_burst(burst: IndependentBurst, deblur, no_map=None) -> dict:
+def evaluate_burst(burst: IndependentBurst, deblur, no_map=None, runtime=None) -> dict:
     """PSNR of every method on one burst; ``deblur(fused uint8, unit map) -> [H, W, 3] float in [0, 1]`` or None;
-    ``no_map(fused uint8) -> [H, W, 3] float`` or None."""
+    ``no_map(fused uint8) -> [H, W, 3] float`` or None; ``runtime``: a runtime ``Deblurrer`` (the exported graphs,
+    what the product returns) or None."""
     n = burst.frames.shape[0]
     mid = n // 2
     row: dict = {"name": burst.name, "kind": burst.kind, "noise": burst.noise}
@@ -100,11 +102,14 @@ def evaluate_burst(burst: IndependentBurst, deblur, no_map=None) -> dict:
         row["burst_path"] = _score(_u8(deblur(merged.fused, unit), 255.0), burst.sharp[ref])
     if no_map is not None:
         row["burst_no_map"] = _score(_u8(no_map(merged.fused), 255.0), burst.sharp[ref])
+    if runtime is not None:
+        shipped = runtime.burst(frames)
+        row["burst_runtime"] = _score(shipped.deblurred, burst.sharp[shipped.burst.reference])
     return row
 
 
-def evaluate_independent(bursts: Sequence[IndependentBurst], deblur, no_map=None) -> dict:
-    rows = [evaluate_burst(b, deblur, no_map)
+def evaluate_independent(bursts: Sequence[IndependentBurst], deblur, no_map=None, runtime=None) -> dict:
+    rows = [evaluate_burst(b, deblur, no_map, runtime)
             for b in tqdm(bursts, desc="independent bursts", unit="burst", disable=None)]
     keys = [k for k in METHODS if k in rows[0]]
     summary: dict = {"count": len(rows), "methods": {k: METHODS[k] for k in keys}, "mean_psnr": {}}
@@ -112,13 +117,13 @@ def evaluate_independent(bursts: Sequence[IndependentBurst], deblur, no_map=None
         chosen = [r for r in rows if kind == "all" or r["kind"] == kind]
         if chosen:
             summary["mean_psnr"][kind] = {k: float(np.mean([r[k] for r in chosen])) for k in keys}
-    for k in ("merge", "burst_path"):
+    for k in ("merge", "burst_path", "burst_runtime"):
         if k in keys:
             gain = np.array([r[k] - r["middle"] for r in rows])
             summary[f"{k}_vs_middle"] = {"mean_db": float(gain.mean()), "min_db": float(gain.min()),
                                          "better_share": float(np.mean(gain > 0)),
                                          "vs_fba_mean_db": float(np.mean([r[k] - r["fba"] for r in rows]))}
-    for k in ("burst_path", "burst_no_map"):
+    for k in ("burst_path", "burst_no_map", "burst_runtime"):
         if k in keys:
             gain = np.array([r[k] - r["merge"] for r in rows])
             summary[f"{k}_vs_merge"] = {"mean_db": float(gain.mean()), "min_db": float(gain.min()),
@@ -131,13 +136,13 @@ def independent_table(summary: dict) -> str:
     lines = ["| method | " + " | ".join(f"{k} PSNR dB" for k in kinds) + " |", "|" + "---|" * (len(kinds) + 1)]
     for key, label in summary["methods"].items():
         lines.append(f"| {label} | " + " | ".join(f"{summary['mean_psnr'][k][key]:.2f}" for k in kinds) + " |")
-    for key in ("merge", "burst_path"):
+    for key in ("merge", "burst_path", "burst_runtime"):
         s = summary.get(f"{key}_vs_middle")
         if s:
             lines.append(f"\n{METHODS[key]}: {s['mean_db']:+.2f} dB over the middle frame in mean, worst "
                          f"{s['min_db']:+.2f} dB, better on {s['better_share']:.0%} of {summary['count']} bursts; "
                          f"{s['vs_fba_mean_db']:+.2f} dB over FBA")
-    for key in ("burst_path", "burst_no_map"):
+    for key in ("burst_path", "burst_no_map", "burst_runtime"):
         s = summary.get(f"{key}_vs_merge")
         if s:
             lines.append(f"{METHODS[key]}: {s['mean_db']:+.2f} dB over the merge it is given in mean, worst "

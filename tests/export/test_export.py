@@ -51,6 +51,31 @@ def test_int8_tflite_is_integer_from_input_to_output(exported):
         assert e["inputs"][0]["layout"] == "NHWC" and e["inputs"][0]["shape"][1:3] == [e["tile"], e["tile"]]
 
 
+def test_int8_deblurred_images_reach_full_scale(exported):
+    """The INT8 output is pinned to [0, 1] (code = 8-bit value - 128), not calibrated: a calibrated range
+    followed the calibration crops, and the shipped generation-2 graphs turned every pixel above 244 into
+    244. Checked by running them: a near-white photo stays near white, in TFLite and ONNX, both paths."""
+    from burstdeblur.runtime.engine.backends import open_session
+    from burstdeblur.runtime.engine.model_store import ModelStore
+
+    root, _ = exported
+    store = ModelStore(root / "m1")
+    manifest = json.loads((root / "m1" / "manifest.json").read_text())
+    tile = manifest["tiles"][0]
+    for e in manifest["files"]:
+        if e["precision"] == "int8" and e["format"] == "tflite" and e["graph"] in ("deblur", "single"):
+            q = e["outputs"][0]["quantization"]
+            assert abs(q["scale"] - 1 / 255) < 1e-7 and q["zero_point"] == -128, e["file"]
+    white = np.full((1, 3, tile, tile), 250 / 255, np.float32)
+    flat_map = np.zeros((1, 1, tile, tile), np.float32)
+    for backend in ("litert", "onnx"):
+        sft = open_session(store, "sft", backend, "int8", tile, threads=1)
+        deblur = open_session(store, "deblur", backend, "int8", tile, threads=1)
+        single = open_session(store, "single", backend, "int8", tile, threads=1)
+        for out in (deblur.run([white, *sft.run([flat_map])])[0], single.run([white])[0]):
+            assert np.median(out) > 246 / 255, (backend, float(np.median(out)) * 255)
+
+
 def test_onnx_graphs_take_any_size(exported):
     import onnxruntime as ort
 
