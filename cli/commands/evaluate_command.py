@@ -28,6 +28,10 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--independent", type=int_in(0, 10**4), default=40,
                    help="bursts from the independent generator (handheld and tripod, bright to night), scored "
                         "against the middle frame, sharpest frame, aligned mean and FBA (default 40; 0 skips)")
+    p.add_argument("--steady", type=int_in(0, 10**4), default=None,
+                   help="steady-hand daylight bursts from the independent generator (nearly sharp frames, where "
+                        "merging and the nets can cost detail), scored as --independent (default 20, 2 with "
+                        "--tiny; 0 skips)")
     p.add_argument("--photos", type=int_in(0, 10**4), default=None,
                    help="handheld single photos from the independent generator for the single-image path, plus "
                         "the sharp held-out photos it must leave alone (default 24, 3 with --tiny; 0 skips both)")
@@ -41,6 +45,24 @@ def _weights(spec: str):
     if spec == "none":
         return None
     return load_trained(shipped_weights(spec) if spec in SHIPPED else Path(spec))
+
+
+def _burst_set(name: str, count: int, gen, seed: int, models, runtime, args: argparse.Namespace,
+               files: dict[str, bytes]) -> str:
+    """One set of independent-generator bursts scored with every method: NAME.csv, NAME.md and a
+    report.json entry go into ``files``; returns the table."""
+    from burstdeblur.export.data.dataset_sources import resolve_sources
+    from burstdeblur.export.evaluation.burst_evaluation import build_independent, evaluate_independent, independent_csv, independent_table
+    from burstdeblur.export.training.trained_models import deblur_image
+
+    bursts = build_independent(resolve_sources(args.sources), count, seed, gen)
+    no_map = None if models.no_map is None else (lambda image: deblur_image(models.no_map, image, None))
+    result = evaluate_independent(bursts, lambda image, m: deblur_image(models.full, image, m), no_map, runtime)
+    table = independent_table(result["summary"])
+    files[f"{name}.csv"] = independent_csv(result["rows"])
+    files[f"{name}.md"] = (table + "\n").encode()
+    files["report.json"] = json.dumps({**json.loads(files["report.json"]), name: result}, indent=1).encode()
+    return table
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -84,28 +106,20 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             "models": {k: (str(v.path) if v is not None else None) for k, v in vars(models).items()},
             "unsharp": asdict(unsharp), "unsharp_tuning": tuned, "seconds": round(time.perf_counter() - t0, 1)}
     files = report_files(result, meta)
-    if args.independent < 0:
-        raise BurstError("--independent must be >= 0")
-    if args.independent:
-        from burstdeblur.export.evaluation.burst_evaluation import build_independent, evaluate_independent, independent_csv, independent_table
+    steady_count = args.steady if args.steady is not None else (2 if args.tiny else 20)
+    if args.independent or steady_count:
         from burstdeblur.export.evaluation.independent_bursts import IndependentConfig
-        from burstdeblur.export.training.trained_models import deblur_image
-
-        gen = IndependentConfig.tiny() if args.tiny else IndependentConfig.default()
-        bursts_i = build_independent(resolve_sources(args.sources), args.independent, config.seed + 7, gen)
-        no_map = None if models.no_map is None else (lambda image: deblur_image(models.no_map, image, None))
         from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
 
         # The shipped runtime graphs as well: what the product returns (INT8), next to the float model.
         runtime = Deblurrer(InferenceOptions.default()) if args.model == "default" else None
-        independent = evaluate_independent(bursts_i, lambda image, m: deblur_image(models.full, image, m), no_map,
-                                           runtime)
-        table = independent_table(independent["summary"])
-        files["independent.csv"] = independent_csv(independent["rows"])
-        files["independent.md"] = (table + "\n").encode()
-        files["report.json"] = json.dumps({**json.loads(files["report.json"]), "independent": independent},
-                                          indent=1).encode()
-        print(table)
+        tiny = dict(n=4, size=96, subsamples=6, steps_per_frame=12) if args.tiny else {}
+        for name, count, gen, seed in (("independent", args.independent, IndependentConfig.default(), 7),
+                                       ("steady", steady_count, IndependentConfig.steady(), 13)):
+            if count:
+                table = _burst_set(name, count, replace(gen, **tiny), config.seed + seed, models, runtime, args,
+                                   files)
+                print(table)
     photo_count = args.photos if args.photos is not None else (3 if args.tiny else 24)
     if photo_count:
         from burstdeblur.export.evaluation.burst_evaluation import held_out_photos

@@ -12,7 +12,7 @@ from burstdeblur.export.evaluation.classical_baselines import UnsharpConfig, map
 from burstdeblur.export.data.dataset_sources import SourceFileInfo, build_scenes, resolve_sources, split_scenes
 from burstdeblur.export.data.dataset_writer import DatasetConfig, build_dataset
 from burstdeblur.export.evaluation.eval_set import EvalConfig, build_eval_set, held_out_video_scenes
-from burstdeblur.export.evaluation.burst_evaluation import held_out_photos
+from burstdeblur.export.evaluation.burst_evaluation import build_independent, held_out_photos
 from burstdeblur.export.evaluation.independent_bursts import IndependentConfig
 from burstdeblur.export.evaluation.photo_evaluation import handheld_photos
 from burstdeblur.runtime.io.image_quality import map_errors, psnr, ssim
@@ -161,7 +161,8 @@ def test_evaluate_cli_tiny(trained, tmp_path):
     assert main([*args[:-1], str(mine)]) == 2
     assert [p.name for p in mine.iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in out.iterdir()) == [".burstdeblur-output", "examples.png", "independent.csv", "independent.md",
-                                                     "per_image.csv", "photos.md", "report.json", "summary.md"]
+                                                     "per_image.csv", "photos.md", "report.json", "steady.csv",
+                                                     "steady.md", "summary.md"]
     # The single-image photo sets: the inputs' scores recomputed from the same generator call.
     shots = handheld_photos(held_out_photos(resolve_sources(["builtin"])), 3, EvalConfig.tiny().seed + 11,
                             IndependentConfig.tiny())
@@ -171,6 +172,32 @@ def test_evaluate_cli_tiny(trained, tmp_path):
     assert photos["summary"]["handheld_count"] == 3 and photos["summary"]["sharp_count"] >= 1
     independent = list(csv.DictReader((out / "independent.csv").open()))
     assert len(independent) == 3 and {"middle", "fba", "merge", "burst_path"} <= set(independent[0])
+    # The steady-hand set (2 bursts with --tiny): its middle-frame scores recomputed from the generator.
+    steady = list(csv.DictReader((out / "steady.csv").open()))
+    gen = replace(IndependentConfig.steady(), n=4, size=96, subsamples=6, steps_per_frame=12)
+    made = build_independent(resolve_sources(["builtin"]), 2, EvalConfig.tiny().seed + 13, gen)
+    assert [float(r["middle"]) for r in steady] == pytest.approx(
+        [psnr(b.frames[2][16:-16, 16:-16], b.sharp[2][16:-16, 16:-16]) for b in made], abs=1e-3)
+    assert [r["noise"] for r in steady] == ["bright", "indoor"] and report["steady"]["summary"]["count"] == 2
+
+
+def test_steady_bursts_are_nearly_sharp_daylight_handheld_bursts():
+    """IndependentConfig.steady(): the same generator with a quarter of the shake and a quarter-interval
+    exposure: frames much closer to their stills than the default's, handheld only, bright and indoor noise."""
+    photos = resolve_sources(["builtin"])
+    small = dict(n=4, size=96, subsamples=6, steps_per_frame=12)
+
+    def frame_psnr(config):
+        bursts = build_independent(photos, 4, 3, replace(config, **small))
+        return bursts, np.mean([psnr(b.frames[i][16:-16, 16:-16], b.sharp[i][16:-16, 16:-16])
+                                for b in bursts for i in range(b.frames.shape[0])])
+
+    steady, steady_psnr = frame_psnr(IndependentConfig.steady())
+    _, default_psnr = frame_psnr(replace(IndependentConfig.default(), static_fraction=0.0))
+    assert steady_psnr > default_psnr + 3, (steady_psnr, default_psnr)
+    assert {b.kind for b in steady} == {"handheld"} and [b.noise for b in steady] == ["bright", "indoor"] * 2
+    with pytest.raises(BurstError, match="unknown noise levels"):
+        build_independent(photos, 1, 0, replace(IndependentConfig.steady(), noise_levels=("sunny",)))
 
 
 def test_evaluate_refuses_a_model_without_all_three_nets(trained, tmp_path):
