@@ -9,7 +9,8 @@ Two sets, both from the validation-split photos (never in a training crop):
                output is scored against its own input, and the perception map's mean is reported
 
 Methods on the handheld photos: the input as is, the single-image path (perception map -> SFT -> deblur)
-and the same-MACs no-map ablation. PSNR leaves a 16 px border out, as the burst evaluation does.
+and the same-MACs no-map ablation; optionally the single-image path as shipped (the runtime with its
+exported graphs), on both sets. PSNR leaves a 16 px border out, as the burst evaluation does.
 """
 from __future__ import annotations
 
@@ -57,8 +58,10 @@ def _u8(image: np.ndarray) -> np.ndarray:
 
 
 def evaluate_photos(handheld: Sequence[IndependentBurst], sharp: Sequence[tuple[str, np.ndarray]],
-                    single: Restore, no_map: Restore | None, perception: Callable[[np.ndarray], np.ndarray]) -> dict:
-    """Rows and summary of both sets. ``perception`` maps an image to its ``[H, W]`` unit-range map."""
+                    single: Restore, no_map: Restore | None, perception: Callable[[np.ndarray], np.ndarray],
+                    shipped: Restore | None = None) -> dict:
+    """Rows and summary of both sets. ``perception`` maps an image to its ``[H, W]`` unit-range map;
+    ``shipped``: the runtime's single-image path, or None."""
     rows = []
     for shot in tqdm(handheld, desc="handheld photos", unit="photo", disable=None):
         image, still = shot.frames[0], shot.sharp[0]
@@ -66,13 +69,18 @@ def evaluate_photos(handheld: Sequence[IndependentBurst], sharp: Sequence[tuple[
                "single": _score(_u8(single(image)), still)}
         if no_map is not None:
             row["no_map"] = _score(_u8(no_map(image)), still)
+        if shipped is not None:
+            row["shipped"] = _score(_u8(shipped(image)), still)
         rows.append(row)
     sharp_rows = []
     for name, photo in tqdm(sharp, desc="sharp photos", unit="photo", disable=None):
         h, w = photo.shape[0] // 8 * 8, photo.shape[1] // 8 * 8  # the nets take multiples of 8
         image = np.ascontiguousarray(photo[:h, :w])
-        sharp_rows.append({"name": name, "output_vs_input": psnr(_u8(single(image)), image),
-                           "mean_map": float(np.mean(perception(image)))})
+        sharp_row = {"name": name, "output_vs_input": psnr(_u8(single(image)), image),
+                     "mean_map": float(np.mean(perception(image)))}
+        if shipped is not None:
+            sharp_row["shipped_vs_input"] = psnr(_u8(shipped(image)), image)
+        sharp_rows.append(sharp_row)
     summary: dict = {"handheld_count": len(rows), "sharp_count": len(sharp_rows)}
     if rows:
         gain = np.array([r["single"] - r["input"] for r in rows])
@@ -82,10 +90,18 @@ def evaluate_photos(handheld: Sequence[IndependentBurst], sharp: Sequence[tuple[
                                "better_share": float(np.mean(gain > 0))}
         if no_map is not None:
             summary["handheld"]["no_map_db"] = float(np.mean([r["no_map"] for r in rows]))
+        if shipped is not None:
+            gain = np.array([r["shipped"] - r["input"] for r in rows])
+            summary["handheld"]["shipped"] = {"db": float(np.mean([r["shipped"] for r in rows])),
+                                              "gain_db": float(gain.mean()), "min_gain_db": float(gain.min()),
+                                              "better_share": float(np.mean(gain > 0))}
     if sharp_rows:
         values = [r["output_vs_input"] for r in sharp_rows]
         summary["sharp"] = {"mean_db": float(np.mean(values)), "min_db": float(np.min(values)),
                             "mean_map": float(np.mean([r["mean_map"] for r in sharp_rows]))}
+        if shipped is not None:
+            values = [r["shipped_vs_input"] for r in sharp_rows]
+            summary["sharp"]["shipped"] = {"mean_db": float(np.mean(values)), "min_db": float(np.min(values))}
     return {"summary": summary, "rows": rows, "sharp_rows": sharp_rows}
 
 
@@ -97,8 +113,15 @@ def photos_table(summary: dict) -> str:
         lines.append(f"single-image path on {summary['handheld_count']} handheld photos: input {h['input_db']:.2f} dB, "
                      f"output {h['single_db']:.2f} dB ({h['gain_db']:+.2f} dB, worst {h['min_gain_db']:+.2f}, "
                      f"better on {h['better_share']:.0%}){extra}")
+        if "shipped" in h:
+            sh = h["shipped"]
+            lines.append(f"  as shipped (runtime graphs): output {sh['db']:.2f} dB ({sh['gain_db']:+.2f} dB, worst "
+                         f"{sh['min_gain_db']:+.2f}, better on {sh['better_share']:.0%})")
     s = summary.get("sharp")
     if s:
         lines.append(f"sharp photos left alone ({summary['sharp_count']}): output vs input {s['mean_db']:.2f} dB in "
                      f"mean, {s['min_db']:.2f} dB at worst; mean perception map {s['mean_map']:.4f}")
+        if "shipped" in s:
+            lines.append(f"  as shipped (runtime graphs): {s['shipped']['mean_db']:.2f} dB in mean, "
+                         f"{s['shipped']['min_db']:.2f} dB at worst")
     return "\n".join(lines)

@@ -44,3 +44,20 @@ def test_identity_restore_gains_nothing_and_leaves_sharp_photos_alone(photos):
         h, w = photo.shape[0] // 8 * 8, photo.shape[1] // 8 * 8
         assert row["output_vs_input"] == pytest.approx(psnr(np.roll(photo[:h, :w], 1, axis=1), photo[:h, :w]))
     assert shifted["summary"]["sharp"]["mean_map"] == 1.0
+
+
+def test_the_shipped_column_scores_its_own_restore(photos):
+    """``shipped`` (the runtime's single-image path in `evaluate`) is scored on both sets like the float
+    model: an identity there gains exactly 0 on the handheld photos and leaves sharp photos at 120 dB, and
+    a 1 px shift scores as psnr says."""
+    shots = handheld_photos(photos, 2, 5, IndependentConfig.tiny())
+    identity = lambda image: image.astype(np.float32) / 255.0  # noqa: E731
+    shift = lambda image: np.roll(image, 1, axis=1).astype(np.float32) / 255.0  # noqa: E731
+    zero_map = lambda image: np.zeros(image.shape[:2], np.float32)  # noqa: E731
+    same = evaluate_photos(shots, photos, shift, None, zero_map, identity)["summary"]
+    assert same["handheld"]["shipped"]["gain_db"] == 0.0 and same["sharp"]["shipped"]["min_db"] == pytest.approx(120.0)
+    moved = evaluate_photos(shots, photos, identity, None, zero_map, shift)
+    for shot, row in zip(shots, moved["rows"]):
+        expected = psnr(np.roll(shot.frames[0], 1, axis=1)[16:-16, 16:-16], shot.sharp[0][16:-16, 16:-16])
+        assert row["shipped"] == pytest.approx(expected)
+    assert "shipped" not in evaluate_photos(shots, photos, identity, None, zero_map)["summary"]["handheld"]
