@@ -517,6 +517,7 @@ def test_delegates_that_are_not_delegates_fall_back_to_the_cpu(tmp_path, capsys)
     (["train", "--stage", "1", "--lr", "0"], "--lr: must be a finite number in (0.0, 1.0]"),
     (["train", "--stage", "1", "--steps", "0"], "--steps: must be in 1..100000000"),
     (["evaluate", "--independent", "-1"], "--independent: must be in 0..10000"),
+    (["evaluate", "--steady", "-1"], "--steady: must be in 0..10000"),
     (["export", "--tiles", "7"], "--tiles: must be in 16..2048"),
 ])
 def test_numeric_options_are_bounded_at_parse_time(refuse, tmp_path, args, fragment):

@@ -26,6 +26,9 @@ public final class RobustMerge {
     public static final int ROBUST_SCALE = 4;
     public static final float T1_SIGMAS = 1.25f;
     public static final float T1_FLOOR = 0.1f;
+    public static final float T1_TYPICAL = 1.0f;
+    public static final float T1_CAP_SIGMAS = 2.0f;
+    public static final float T1_CAP_FLOOR = 1.0f;
     public static final float T2_FACTOR = 2.0f;
     public static final int SHARP_WINDOW = 9;
     public static final int SHARP_POWER_SQUARINGS = 3; // power 8
@@ -81,7 +84,27 @@ public final class RobustMerge {
         // Noise from the reference at full resolution (plan-level texture would inflate it), halved for the
         // 2 x 2 block means of the plan level, as process_burst does.
         float s = noiseSigma(gray8(frames[reference]), width, height) * 0.5f;
+        // Window mean |x_i - x_r| of every other frame first: the threshold is raised to the median of the
+        // best-agreeing frame (every 2nd row and column of its covered plan px), as robust_merge.py does, so
+        // spatially correlated noise that the Laplacian estimate misses does not refuse every frame.
+        float[][] diffs = new float[n][];
+        float[] absDiff = new float[plan];
+        float typical = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            if (i == reference) {
+                continue;
+            }
+            for (int p = 0; p < plan; p++) {
+                absDiff[p] = Math.abs(lumas[i][p] - lumas[reference][p]);
+            }
+            diffs[i] = boxMean(absDiff, pw, ph, ROBUST_SCALE);
+            typical = Math.min(typical, sampledMedian(diffs[i], valid[i], pw, ph));
+        }
         float t1 = T1_SIGMAS * 1.128f * s + T1_FLOOR;
+        if (!Float.isInfinite(typical)) {
+            float cap = T1_CAP_SIGMAS * 1.128f * s + T1_CAP_FLOOR;
+            t1 = Math.max(t1, Math.min(T1_TYPICAL * typical, cap));
+        }
         float t2 = T2_FACTOR * t1;
         float noiseEnergy = 64.0f * s * s;
         float[][] sharp = new float[n][];
@@ -109,7 +132,6 @@ public final class RobustMerge {
         float[][] w = new float[n][plan];
         float[][] m = new float[n][plan];
         boolean[] used = new boolean[n];
-        float[] absDiff = new float[plan];
         for (int i = 0; i < n; i++) {
             long agree = 0;
             long cover = 0;
@@ -118,10 +140,7 @@ public final class RobustMerge {
                 robust = new float[plan];
                 Arrays.fill(robust, 1.0f);
             } else {
-                for (int p = 0; p < plan; p++) {
-                    absDiff[p] = Math.abs(lumas[i][p] - lumas[reference][p]);
-                }
-                robust = boxMean(absDiff, pw, ph, ROBUST_SCALE);
+                robust = diffs[i];
                 for (int p = 0; p < plan; p++) {
                     robust[p] = Math.min(Math.max((t2 - robust[p]) / (t2 - t1), 0.0f), 1.0f);
                 }
@@ -142,6 +161,26 @@ public final class RobustMerge {
             used[i] = i == reference || fraction >= MIN_AREA;
         }
         return fuse(frames, w, m, used, width, height, pw, ph, reference, s);
+    }
+
+    /** Median of {@code values} at the covered px of every 2nd row and column (NumPy's median: the mean of
+     *  the two middle values for an even count); +inf when none is covered. */
+    static float sampledMedian(float[] values, boolean[] valid, int pw, int ph) {
+        int count = 0;
+        float[] sample = new float[((pw + 1) / 2) * ((ph + 1) / 2)];
+        for (int y = 0; y < ph; y += 2) {
+            for (int x = 0; x < pw; x += 2) {
+                if (valid[y * pw + x]) {
+                    sample[count++] = values[y * pw + x];
+                }
+            }
+        }
+        if (count == 0) {
+            return Float.POSITIVE_INFINITY;
+        }
+        Arrays.sort(sample, 0, count);
+        int mid = count / 2;
+        return count % 2 == 1 ? sample[mid] : (sample[mid - 1] + sample[mid]) / 2.0f;
     }
 
     private static RobustMerge fuse(float[][] frames, float[][] w, float[][] m, boolean[] used, int width, int height,
