@@ -106,22 +106,23 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             "models": {k: (str(v.path) if v is not None else None) for k, v in vars(models).items()},
             "unsharp": asdict(unsharp), "unsharp_tuning": tuned, "seconds": round(time.perf_counter() - t0, 1)}
     files = report_files(result, meta)
-    from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
-
-    # The shipped runtime graphs as well: what the product returns (INT8), next to the float model.
-    runtime = Deblurrer(InferenceOptions.default()) if args.model == "default" else None
     steady_count = args.steady if args.steady is not None else (2 if args.tiny else 20)
+    photo_count = args.photos if args.photos is not None else (3 if args.tiny else 24)
+    runtime = None
+    if args.model == "default" and (args.independent or steady_count or photo_count):
+        from burstdeblur.runtime.engine.inference import Deblurrer, InferenceOptions
+
+        # The shipped runtime graphs as well: what the product returns (INT8), next to the float model.
+        runtime = Deblurrer(InferenceOptions.default())
     if args.independent or steady_count:
         from burstdeblur.export.evaluation.independent_bursts import IndependentConfig
 
-        tiny = dict(n=4, size=96, subsamples=6, steps_per_frame=12) if args.tiny else {}
         for name, count, gen, seed in (("independent", args.independent, IndependentConfig.default(), 7),
                                        ("steady", steady_count, IndependentConfig.steady(), 13)):
             if count:
-                table = _burst_set(name, count, replace(gen, **tiny), config.seed + seed, models, runtime, args,
-                                   files)
+                table = _burst_set(name, count, gen.shrunk() if args.tiny else gen, config.seed + seed, models,
+                                   runtime, args, files)
                 print(table)
-    photo_count = args.photos if args.photos is not None else (3 if args.tiny else 24)
     if photo_count:
         from burstdeblur.export.evaluation.burst_evaluation import held_out_photos
         from burstdeblur.export.evaluation.independent_bursts import IndependentConfig as PhotoConfig
@@ -134,11 +135,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         single = lambda image: deblur_image(full, image, predict_map(full, image))  # noqa: E731
         no_map_photo = None if models.no_map is None else (lambda image: deblur_image(models.no_map, image, None))
         sharp = [(name, photo[:160, :160]) for name, photo in photos] if args.tiny else photos
-        import numpy as np
-
         shipped = None
         if runtime is not None:
-            shipped = lambda image: runtime.single_image(image).deblurred.astype(np.float32) / 255.0  # noqa: E731
+            shipped = lambda image: runtime.single_image(image).deblurred / 255.0  # noqa: E731
         photo_result = evaluate_photos(shots, sharp, single, no_map_photo, lambda image: predict_map(full, image),
                                        shipped)
         table = photos_table(photo_result["summary"])

@@ -113,14 +113,13 @@ def quantcheck(models: ModelSet, bursts: list[QuantBurst]) -> dict:
         diffs = [np.max(np.abs(x - y)) for x, y in zip((a[0], a[1], a[2], *a[3]), (t[0], t[1], t[2], *t[3]))]
         onnx_vs_tflite = max(onnx_vs_tflite, float(max(diffs)))
         bright = brighter(b)
-        for path, scores in (("bright burst", {}), ("bright single", {})):
-            for v in BRIGHT_VARIANTS:
-                if path == "bright burst":
-                    out = models.run("deblur", *v, [bright.fused, *models.run("sft", *v, [bright.blur_map])])[0]
-                else:
-                    out = models.run("single", *v, [bright.fused])[0]
-                scores[v] = psnr(_to_image(out), bright.sharp)
-            paths[path].append(scores)
+        burst_scores, single_scores = {}, {}
+        for v in BRIGHT_VARIANTS:
+            modulation = models.run("sft", *v, [bright.blur_map])
+            burst_scores[v] = psnr(_to_image(models.run("deblur", *v, [bright.fused, *modulation])[0]), bright.sharp)
+            single_scores[v] = psnr(_to_image(models.run("single", *v, [bright.fused])[0]), bright.sharp)
+        paths["bright burst"].append(burst_scores)
+        paths["bright single"].append(single_scores)
     rows = []
 
     def drop_row(path: str, fmt: str, precision: str, bound: float) -> None:

@@ -102,9 +102,8 @@ def evaluate_burst(burst: IndependentBurst, deblur, no_map=None, runtime=None) -
         row["burst_path"] = _score(_u8(deblur(merged.fused, unit), 255.0), burst.sharp[ref])
     if no_map is not None:
         row["burst_no_map"] = _score(_u8(no_map(merged.fused), 255.0), burst.sharp[ref])
-    if runtime is not None:
-        shipped = runtime.burst(frames)
-        row["burst_runtime"] = _score(shipped.deblurred, burst.sharp[shipped.burst.reference])
+    if runtime is not None:  # the same merge, through the exported graphs
+        row["burst_runtime"] = _score(runtime.merged(merged).deblurred, burst.sharp[ref])
     return row
 
 

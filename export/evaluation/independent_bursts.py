@@ -23,7 +23,7 @@ that keeps frame r's geometry is scored against view r.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -65,7 +65,11 @@ class IndependentConfig:
 
     @staticmethod
     def tiny() -> "IndependentConfig":
-        return IndependentConfig(n=4, size=96, subsamples=6, steps_per_frame=12)
+        return IndependentConfig().shrunk()
+
+    def shrunk(self) -> "IndependentConfig":
+        """The same bursts at test size: 4 frames of 96 px, fewer poses and steps."""
+        return replace(self, n=4, size=96, subsamples=6, steps_per_frame=12)
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ def independent_set(photos: list[tuple[str, np.ndarray]], count: int, seed: int,
     by_name = {level[0]: level for level in NOISE_LEVELS}
     unknown = [name for name in config.noise_levels if name not in by_name]
     if unknown or not config.noise_levels:
-        raise BurstError(f"unknown noise levels {unknown}; choose from {', '.join(by_name)}")
+        raise BurstError(f"unknown noise levels {unknown or 'none given'}; choose from {', '.join(by_name)}")
     levels = [by_name[name] for name in config.noise_levels]
     rng = np.random.default_rng(seed)
     bursts = []

@@ -141,8 +141,6 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
     s = noise_sigma(lumas[reference]) if sigma_plan is None else sigma_plan
     f = config.robust_scale
     ref = lumas[reference]  # [h, w]
-    # Mean absolute difference over f x f windows: a ghost or a misaligned texture shows, noise only adds
-    # its mean |N(0, sqrt(2) s)| = 1.128 s.
     # Sobel (ksize 3) of white noise of std s has energy 2 * 32 s^2 (each kernel has squared norm 32):
     # flat areas, where noise is all the gradient there is, get ratios near 1 and so equal weights.
     noise_energy = 64.0 * s * s
@@ -172,13 +170,14 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
 
     def window_diff(i: int) -> float:
         """The frame's typical window difference: the median over its covered plan px (every 2nd row and
-        column: as good an estimate, 4x cheaper); inf when it has none or is the reference."""
+        column: as good an estimate, 4x cheaper); inf when it has none."""
         cv2.blur(cv2.absdiff(lumas[i], ref), (f, f), dst=diffs[i])
         sample = diffs[i, ::2, ::2][valid[i, ::2, ::2] > 0]
-        return float(np.median(sample)) if i != reference and sample.size else float("inf")
+        return float(np.median(sample)) if sample.size else float("inf")
 
-    typical = min(parallel_map(window_diff, range(n), threads))
-    # The noise model's threshold, raised to what the best-agreeing frame shows over most of the picture:
+    typical = min(parallel_map(window_diff, [i for i in range(n) if i != reference], threads), default=float("inf"))
+    # Mean absolute difference over f x f windows: a ghost or a misaligned texture shows, noise only adds
+    # its mean |N(0, sqrt(2) s)| = 1.128 s. The noise model's threshold, raised to what the best-agreeing frame shows over most of the picture:
     # where noise is spatially correlated (demosaiced, denoised or rescaled frames) the Laplacian estimate
     # sees little of it, and every frame would be refused for differences that are only noise.
     t1 = config.t1_sigmas * 1.128 * s + config.t1_floor

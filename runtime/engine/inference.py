@@ -138,7 +138,10 @@ class Deblurrer:
 
     def burst(self, burst: Burst, fuse: FuseOptions | None = None, progress=None) -> DeblurResult:
         """A burst -> runtime fusion and true blur map -> SFT -> deblur."""
-        result = process_burst(burst, fuse or FuseOptions.default())
+        return self.merged(process_burst(burst, fuse or FuseOptions.default()), progress)
+
+    def merged(self, result: BurstResult, progress=None) -> DeblurResult:
+        """A fused burst (``process_burst``'s result) -> its residual map -> SFT -> deblur."""
         fused = result.fused
         if fused.dtype != np.uint8 or fused.ndim != 3 or fused.shape[2] != 3:
             raise BurstError(f"the nets take 8-bit RGB bursts; this one fused to {fused.shape} {fused.dtype}")
