@@ -35,7 +35,8 @@ def range_factor(map_range: str, max_value: float) -> float:
 
 def scale_map(raw: np.ndarray, max_value: float, map_range: str) -> np.ndarray:
     """``[H, W]`` raw std -> ``[H, W]`` float32 in the chosen range."""
-    return (raw * np.float32(range_factor(map_range, max_value))).astype(np.float32)
+    # float32 times a float32 scalar is already float32: no second full-size copy
+    return np.multiply(raw, np.float32(range_factor(map_range, max_value)), dtype=np.float32)
 
 
 def to_png16(raw: np.ndarray, max_value: float) -> np.ndarray:

@@ -188,13 +188,16 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
 
     def frame_weights(i: int) -> float:
         if i == reference:
-            robust = np.ones((h, w), np.float32)
+            robust = valid[i].astype(np.float32)
         else:
-            robust = np.clip((t2 - diffs[i]) / (t2 - t1), 0.0, 1.0).astype(np.float32)
-        robust *= valid[i]
+            # (t2 - d) / (t2 - t1) clipped to [0, 1], in place in float32 (no temporaries)
+            robust = np.subtract(np.float32(t2), diffs[i])
+            robust /= np.float32(t2 - t1)
+            np.clip(robust, 0.0, 1.0, out=robust)
+            robust *= valid[i]
         cover = np.count_nonzero(valid[i])
-        weights[i] = robust * sharp[i]
-        map_weights[i] = sharp[i] * valid[i]
+        np.multiply(robust, sharp[i], out=weights[i])
+        np.multiply(sharp[i], valid[i], out=map_weights[i])
         return float(np.count_nonzero(robust >= 0.5) / cover) if cover else 0.0
 
     agree = parallel_map(frame_weights, range(n), threads)
