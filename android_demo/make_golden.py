@@ -18,7 +18,7 @@ import numpy as np
 from burstdeblur.runtime.burst.aligned_fusion import fuse_aligned
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
 from burstdeblur.runtime.engine.backends import _quantize
-from burstdeblur.runtime.burst.dense_align import AlignConfig, plan_alignment, plan_size, small_lumas, warp_rows
+from burstdeblur.runtime.burst.dense_align import AlignConfig, plan_alignment, plan_size, plan_views, warp_rows
 from burstdeblur.runtime.burst.demo_burst import make_demo_burst
 from burstdeblur.runtime.burst.fusion import fuse_and_blur_map
 from burstdeblur.runtime.engine.tiling import TileLayout, run_tiled
@@ -67,16 +67,16 @@ def reference_arrays(frames: np.ndarray) -> dict[str, np.ndarray]:
     the chosen reference, the merged image and both maps; and a burst whose sharpest frame is replaced by
     another view (itself turned 180 degrees, as sharp as before): not a candidate, another frame is chosen."""
     size = plan_size(frames.shape[1], frames.shape[2], AlignConfig.default())
-    reference, sharp = choose_reference(small_lumas(frames, 255.0, size), "sharpest")
+    reference, sharp = choose_reference(plan_views(frames, 255.0, size), "sharpest")
     result = process_burst(from_array(frames), FuseOptions(threads=1))
     assert result.reference == reference
     mixed = frames.copy()
     mixed[reference] = frames[reference, ::-1, ::-1]
-    mixed_lumas = small_lumas(mixed, 255.0, size)
+    mixed_views = plan_views(mixed, 255.0, size)
     return {"path_sharpness": np.float32(sharp), "path_reference": np.int32([reference]),
             "path_fused_argb": argb(result.fused), "path_blur": result.blur_raw, "path_residual": result.residual_raw,
-            "path_mixed_consistent": consistent_frames(mixed_lumas).astype(np.uint8),
-            "path_mixed_reference": np.int32([choose_reference(mixed_lumas, "sharpest")[0]])}
+            "path_mixed_consistent": consistent_frames(mixed_views.lumas).astype(np.uint8),
+            "path_mixed_reference": np.int32([choose_reference(mixed_views, "sharpest")[0]])}
 
 
 def robust_merge_arrays() -> dict[str, np.ndarray]:

@@ -25,7 +25,7 @@ from burstdeblur.runtime.errors import BurstError
 from burstdeblur.runtime.io.pixel_budget import MEMORY, check_align_size, check_burst, check_memory
 from burstdeblur.runtime.burst.fusion import Fusion, fuse_and_blur_map
 from burstdeblur.runtime.burst.aligned_fusion import fuse_aligned
-from burstdeblur.runtime.burst.dense_align import AlignConfig, align_burst, plan_alignment, plan_size, small_lumas, upsample_rows
+from burstdeblur.runtime.burst.dense_align import AlignConfig, align_burst, plan_alignment, plan_size, plan_views, small_lumas, upsample_rows
 from burstdeblur.runtime.burst.reference_frame import REFERENCE_CHOICES, choose_reference
 from burstdeblur.runtime.burst.registration import RegistrationConfig, gray8, register_burst
 from burstdeblur.runtime.burst.robust_merge import MergeConfig, merge_weights, noise_sigma
@@ -169,12 +169,13 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
 
     t0 = time.perf_counter()
     choice = options.reference_choice
-    lumas = None  # [n, h, w] float32 plan-level luma of the frames as shot (reference choice, alignment, merge)
+    views = None  # plan-level luma (and full-resolution gradient energy) of the frames as shot: reference
+    #               choice, alignment, merge
     if options.align == "dense" or choice == "sharpest":
-        lumas = small_lumas(burst.frames, burst.max_value, plan_size(height, width, options.alignment),
-                            options.threads)
+        views = plan_views(burst.frames, burst.max_value, plan_size(height, width, options.alignment),
+                           options.threads, energy=choice == "sharpest")
     if choice == "sharpest":
-        reference = choose_reference(lumas, "sharpest", options.threads)[0]
+        reference = choose_reference(views, "sharpest", options.threads)[0]
     else:
         reference = default_reference(n) if choice == "middle" else int(choice)
     timings["reference"] = (time.perf_counter() - t0) * 1e3
@@ -185,7 +186,7 @@ def process_burst(burst: Burst, options: FuseOptions | None = None) -> BurstResu
         t0 = time.perf_counter()
         sigma8 = _reference_noise(burst, reference)
         plan = plan_alignment(burst.frames, burst.max_value, reference, options.alignment, burst.names,
-                              sigma8, lumas, options.threads)
+                              sigma8, views.lumas, options.threads)
         timings["align"] = (time.perf_counter() - t0) * 1e3
         t0 = time.perf_counter()
         merged = _robust_weights(plan.lumas, plan.valid, reference, sigma8, options)

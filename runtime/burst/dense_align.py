@@ -125,27 +125,55 @@ def plan_size(h: int, w: int, config: AlignConfig) -> tuple[int, int]:
     return -(-h // k), -(-w // k)
 
 
+@dataclass(frozen=True)
+class PlanViews:
+    """What the reference choice, the alignment and the merge read of the frames as shot (once per burst)."""
+    lumas: np.ndarray  # [n, h, w] float32 BT.601 luma in 8-bit levels, block-averaged to the plan level
+    # Per frame: mean Sobel energy gx^2 + gy^2 of the full-resolution luma. A blur of a pixel or two barely
+    # changes the plan-level luma's gradients, so the reference choice reads sharpness here.
+    full_energy: tuple[float, ...]
+    factor: int  # full-resolution px per plan px
+
+
+def plan_views(frames: np.ndarray, max_value: float, size: tuple[int, int], threads: int | None = None,
+               energy: bool = True) -> PlanViews:
+    """``[n, H, W, C]`` -> plan-level lumas ``[n, h, w]`` (``size``) and each frame's full-resolution energy
+    (zeros when ``energy`` is False: only the sharpest-frame reference choice reads it)."""
+    return _plan_level(frames, max_value, size, threads, energy)
+
+
 def small_lumas(frames: np.ndarray, max_value: float, size: tuple[int, int], threads: int | None = None) -> np.ndarray:
     """``[n, H, W, C]`` -> ``[n, h, w]`` float32 BT.601 luma in 8-bit levels, block-averaged to ``size`` (h, w).
 
     The reference choice, the alignment and the merge weights all read this one small luma (computed once
     per burst): every decision is taken at plan resolution, only the final resampling is at full size."""
+    return _plan_level(frames, max_value, size, threads, False).lumas
+
+
+def _plan_level(frames: np.ndarray, max_value: float, size: tuple[int, int], threads: int | None,
+                with_energy: bool) -> PlanViews:
     n, full_h, full_w = frames.shape[:3]
     h, w = size
     k = -(-full_h // h)
     out = np.empty((n, h, w), np.float32)  # [n, h, w]
 
-    def one(i: int) -> None:
+    def one(i: int) -> float:
         # Full-resolution 8-bit luma first (OpenCV's integer conversion for uint8 frames), then a float block
         # average: rounding the small image to whole levels would add quantisation noise at the level where
         # the merge compares frames against the noise.
         luma = gray8(frames[i], max_value).astype(np.float32)  # [H, W]
+        energy = 0.0
+        if with_energy:
+            gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)
+            gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
+            energy = float(cv2.mean(cv2.multiply(gx, gx))[0]) + float(cv2.mean(cv2.multiply(gy, gy))[0])
         if (h * k, w * k) != (full_h, full_w):
             luma = cv2.copyMakeBorder(luma, 0, h * k - full_h, 0, w * k - full_w, cv2.BORDER_REPLICATE)
         out[i] = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA) if k > 1 else luma
+        return energy
 
-    parallel_map(one, range(n), threads)
-    return out
+    energies = parallel_map(one, range(n), threads)
+    return PlanViews(out, tuple(energies), k)
 
 
 def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config: AlignConfig = AlignConfig(),

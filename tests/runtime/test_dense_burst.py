@@ -8,10 +8,10 @@ import pytest
 from burstdeblur.main import main
 from burstdeblur.runtime import FuseOptions, from_array, process_burst
 from burstdeblur.runtime.burst.demo_burst import make_demo_burst_and_reference, shipped_image
-from burstdeblur.runtime.burst.dense_align import (AlignConfig, align_burst, plan_alignment, plan_size, small_lumas,
-                                             upsample_rows, warp_rows)
+from burstdeblur.runtime.burst.dense_align import (AlignConfig, align_burst, plan_alignment, plan_size, plan_views,
+                                                   small_lumas, upsample_rows, warp_rows)
 from burstdeblur.runtime.burst.fourier_burst import fourier_burst_accumulation
-from burstdeblur.runtime.burst.reference_frame import choose_reference
+from burstdeblur.runtime.burst.reference_frame import choose_reference, consistent_frames
 from burstdeblur.runtime.burst.registration import gray8
 from burstdeblur.runtime.burst.robust_merge import merge_weights, noise_sigma
 from reference import reference_fusion
@@ -230,9 +230,54 @@ def test_reference_is_the_sharpest_consistent_frame():
     photo = shipped_image("coffee.png").astype(np.float64)
     frames = [_noisy(cv2.GaussianBlur(photo, (0, 0), s), rng, 1.0) for s in (2.0, 1.2, 0.3, 2.5)]
     frames.append(rng.integers(0, 256, photo.shape).astype(np.uint8))  # noise: sharpest gradients of all
-    lumas = small_lumas(np.stack(frames), 255.0, (photo.shape[0] // 2, photo.shape[1] // 2))
-    assert choose_reference(lumas, "sharpest")[0] == 2
-    assert choose_reference(lumas, "middle")[0] == 2 and choose_reference(lumas, 4)[0] == 4
+    views = plan_views(np.stack(frames), 255.0, (photo.shape[0] // 2, photo.shape[1] // 2))
+    assert choose_reference(views, "sharpest")[0] == 2
+    assert choose_reference(views, "middle")[0] == 2 and choose_reference(views, 4)[0] == 4
+
+
+def _plan_tenengrad(luma: np.ndarray) -> float:
+    """The former plan-level sharpness: noise-corrected Sobel energy of the half-resolution luma."""
+    gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
+    return float(np.mean(gx * gx + gy * gy)) - 64.0 * noise_sigma(luma) ** 2
+
+
+def test_the_reference_choice_sees_blur_the_plan_level_hides():
+    """A sharp frame against frames blurred by 0.6 px whose contrast is 10% higher (exposure changes between
+    frames): at half resolution the blurred frames have more gradient energy, at full resolution the sharp
+    one has; the reference is the sharp frame."""
+    rng = np.random.default_rng(4)
+    photo = shipped_image("coffee.png").astype(np.float64)
+    mean = photo.mean()
+    soft = (cv2.GaussianBlur(photo, (0, 0), 0.6) - mean) * 1.1 + mean
+    frames = np.stack([_noisy(photo, rng, 1.0)] + [_noisy(soft, rng, 1.0) for _ in range(3)])
+    views = plan_views(frames, 255.0, (photo.shape[0] // 2, photo.shape[1] // 2))
+    assert int(np.argmax([_plan_tenengrad(x) for x in views.lumas])) != 0  # the case the plan level gets wrong
+    assert choose_reference(views, "sharpest")[0] == 0
+
+
+def test_a_sharp_frame_of_a_hard_shake_is_a_reference_candidate():
+    """The sharpest frame's view lies 15% of the width away from the others': compared in place its
+    thumbnail is far from the burst's median (the former check refused it), shifted onto the others it
+    is not."""
+    rng = np.random.default_rng(5)
+    photo = shipped_image("coffee.png").astype(np.float64)  # 400 x 600: frames are 320 x 480 views of it
+    h, w = 320, 480
+    soft = cv2.GaussianBlur(photo, (0, 0), 1.5)
+    frames = np.stack([_noisy(photo[40:40 + h, 12 + 72:12 + 72 + w], rng, 1.0)]
+                      + [_noisy(soft[40 + dy:40 + dy + h, 12 + dx:12 + dx + w], rng, 1.0)
+                         for dy, dx in ((0, 0), (2, 1), (-1, 3), (1, -2))])
+    views = plan_views(frames, 255.0, (h // 2, w // 2))
+    # the former check, slowly: blurred 48 px thumbnails against their per-pixel median, in place
+    thumbs = np.stack([cv2.GaussianBlur(cv2.resize(x, (48, 32), interpolation=cv2.INTER_AREA), (0, 0), 1.5)
+                       for x in views.lumas])
+    in_place = np.abs(thumbs - np.median(thumbs, axis=0)).mean(axis=(1, 2))
+    assert in_place[0] > 3.0 * np.median(in_place) + 4.0
+    assert consistent_frames(views.lumas).all()
+    assert choose_reference(views, "sharpest")[0] == 0
+    junk = frames.copy()
+    junk[0] = rng.integers(0, 256, junk[0].shape)  # pure noise is still no candidate
+    assert not consistent_frames(small_lumas(junk, 255.0, (h // 2, w // 2)))[0]
 
 
 def test_fba_closed_forms():

@@ -5,6 +5,7 @@ import org.burstdeblur.core.RobustMerge;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
+import org.opencv.core.Point;
 import org.opencv.core.Size;
 import org.opencv.imgproc.Imgproc;
 
@@ -14,8 +15,9 @@ import org.opencv.imgproc.Imgproc;
  * every frame, the robust sharpness-aware merge and both maps ({@link RobustMerge}).
  *
  * <p>The reference choice is runtime/burst/reference_frame.py: noise-corrected Sobel energy of each frame's
- * plan-level luma; frames whose blurred 48 px thumbnail is far from the burst's per-pixel median thumbnail
- * (another scene, all black) are not candidates; ties go to the frame nearest the middle.
+ * full-resolution luma; frames whose blurred 48 px thumbnail stays far from the others' once shifted onto
+ * them by phase correlation (another scene, all black, pure noise) are not candidates; ties go to the frame
+ * nearest the middle.
  */
 public final class BurstPath {
     public static final int THUMB_SIDE = 48;
@@ -34,7 +36,8 @@ public final class BurstPath {
 
     /** The burst path with the sharpest consistent frame as reference. */
     public static BurstPath run(int[][] frames, int width, int height) {
-        return run(frames, width, height, sharpestReference(planLumas(frames, width, height)));
+        return run(frames, width, height, sharpestReference(planLumas(frames, width, height),
+                fullEnergies(frames, width, height)));
     }
 
     /** The burst path with a given reference frame. */
@@ -67,22 +70,30 @@ public final class BurstPath {
         return out;
     }
 
-    /** Noise-corrected gradient energy of a plan-level luma (reference_frame.frame_sharpness). */
-    public static double sharpness(Mat small) {
-        Mat gx = new Mat();
-        Mat gy = new Mat();
-        Imgproc.Sobel(small, gx, CvType.CV_32F, 1, 0, 3);
-        Imgproc.Sobel(small, gy, CvType.CV_32F, 0, 1, 3);
-        Core.multiply(gx, gx, gx);
-        Core.multiply(gy, gy, gy);
-        Core.add(gx, gy, gx);
-        float[] luma = new float[(int) small.total()];
-        small.get(0, 0, luma);
-        double sigma = RobustMerge.noiseSigma(luma, small.cols(), small.rows());
-        return Math.max(Core.mean(gx).val[0] - 64.0 * sigma * sigma, 0.0);
+    /** Each frame's full-resolution gradient energy ({@link DenseAlign#fullEnergy}). */
+    public static double[] fullEnergies(int[][] frames, int width, int height) {
+        double[] out = new double[frames.length];
+        for (int i = 0; i < frames.length; i++) {
+            out[i] = DenseAlign.fullEnergy(frames[i], width, height);
+        }
+        return out;
     }
 
-    /** Per frame: its blurred thumbnail is near the burst's median thumbnail (reference_frame.consistent_frames). */
+    /**
+     * Noise-corrected full-resolution gradient energy (reference_frame.frame_sharpness): the frame's mean
+     * Sobel energy less 64 (2 s)^2, s the noise std of its plan-level luma (a 2 x 2 block mean halves it).
+     */
+    public static double sharpness(Mat small, double fullEnergy) {
+        float[] luma = new float[(int) small.total()];
+        small.get(0, 0, luma);
+        double sigma = 2.0 * RobustMerge.noiseSigma(luma, small.cols(), small.rows());
+        return Math.max(fullEnergy - 64.0 * sigma * sigma, 0.0);
+    }
+
+    /**
+     * Per frame: its blurred thumbnail, shifted onto each other frame's by phase correlation, is near them
+     * in the median (reference_frame.consistent_frames).
+     */
     public static boolean[] consistentFrames(Mat[] lumas) {
         int n = lumas.length;
         int h = lumas[0].rows();
@@ -90,24 +101,27 @@ public final class BurstPath {
         double scale = (double) THUMB_SIDE / Math.max(h, w);
         // Python's round() rounds half to even, as Math.rint does.
         Size size = new Size(Math.max(4, Math.rint(w * scale)), Math.max(4, Math.rint(h * scale)));
-        int count = (int) (size.width * size.height);
-        float[][] thumbs = new float[n][count];
+        Mat[] thumbs = new Mat[n];
         for (int i = 0; i < n; i++) {
-            Mat t = new Mat();
-            Imgproc.resize(lumas[i], t, size, 0, 0, Imgproc.INTER_AREA);
-            Imgproc.GaussianBlur(t, t, new Size(0, 0), 1.5);
-            t.get(0, 0, thumbs[i]);
+            thumbs[i] = new Mat();
+            Imgproc.resize(lumas[i], thumbs[i], size, 0, 0, Imgproc.INTER_AREA);
+            Imgproc.GaussianBlur(thumbs[i], thumbs[i], new Size(0, 0), 1.5);
+        }
+        double[][] pair = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                pair[i][j] = pair[j][i] = shiftedDistance(thumbs[i], thumbs[j]);
+            }
         }
         double[] dist = new double[n];
-        double[] column = new double[n];
-        for (int p = 0; p < count; p++) {
-            for (int i = 0; i < n; i++) {
-                column[i] = thumbs[i][p];
+        for (int i = 0; i < n && n > 1; i++) {
+            double[] others = new double[n - 1];
+            for (int j = 0, k = 0; j < n; j++) {
+                if (j != i) {
+                    others[k++] = pair[i][j];
+                }
             }
-            double median = median(column);
-            for (int i = 0; i < n; i++) {
-                dist[i] += Math.abs(thumbs[i][p] - median) / count;
-            }
+            dist[i] = median(others);
         }
         double typical = median(dist);
         boolean[] ok = new boolean[n];
@@ -117,8 +131,31 @@ public final class BurstPath {
         return ok;
     }
 
+    /** Mean |a - b shifted onto a| over the part both cover (reference_frame._shifted_distance). */
+    static double shiftedDistance(Mat a, Mat b) {
+        int th = a.rows();
+        int tw = a.cols();
+        Mat window = new Mat();
+        Imgproc.createHanningWindow(window, new Size(tw, th), CvType.CV_32F);
+        Point shift = Imgproc.phaseCorrelate(a.clone(), b.clone(), window);
+        int mx = (int) Math.ceil(Math.abs(shift.x)) + 1;
+        int my = (int) Math.ceil(Math.abs(shift.y)) + 1;
+        Mat diff = new Mat();
+        if (!Double.isFinite(shift.x + shift.y) || 2 * mx >= tw - 4 || 2 * my >= th - 4) {
+            Core.absdiff(a, b, diff);
+            return Core.mean(diff).val[0];
+        }
+        Mat moved = new Mat();
+        Mat m = new Mat(2, 3, CvType.CV_32F);
+        m.put(0, 0, 1, 0, shift.x, 0, 1, shift.y);
+        Imgproc.warpAffine(b, moved, m, new Size(tw, th), Imgproc.INTER_LINEAR | Imgproc.WARP_INVERSE_MAP,
+                Core.BORDER_REPLICATE);
+        Core.absdiff(a, moved, diff);
+        return Core.mean(diff.submat(my, th - my, mx, tw - mx)).val[0];
+    }
+
     /** The sharpest consistent frame; among equals the one nearest the middle (reference_frame.choose_reference). */
-    public static int sharpestReference(Mat[] lumas) {
+    public static int sharpestReference(Mat[] lumas, double[] fullEnergies) {
         int n = lumas.length;
         boolean[] ok = consistentFrames(lumas);
         int best = -1;
@@ -127,7 +164,7 @@ public final class BurstPath {
             if (!ok[i]) {
                 continue;
             }
-            double s = sharpness(lumas[i]);
+            double s = sharpness(lumas[i], fullEnergies[i]);
             if (best < 0 || s > bestSharp || (s == bestSharp && Math.abs(i - n / 2) < Math.abs(best - n / 2))) {
                 best = i;
                 bestSharp = s;

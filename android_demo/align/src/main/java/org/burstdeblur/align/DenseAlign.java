@@ -55,6 +55,34 @@ public final class DenseAlign {
 
     /** Plan-level luma (8-bit levels, float) of an ARGB frame: OpenCV's 8-bit gray, then 2 x 2 block means. */
     public static Mat planLuma(int[] argb, int width, int height) {
+        Mat luma = fullLuma(argb, width, height);
+        int pw = (width + 1) / 2;
+        int ph = (height + 1) / 2;
+        if (pw * 2 != width || ph * 2 != height) {
+            Core.copyMakeBorder(luma, luma, 0, ph * 2 - height, 0, pw * 2 - width, Core.BORDER_REPLICATE);
+        }
+        Mat small = new Mat();
+        Imgproc.resize(luma, small, new Size(pw, ph), 0, 0, Imgproc.INTER_AREA);
+        return small;
+    }
+
+    /**
+     * Mean Sobel energy gx^2 + gy^2 of an ARGB frame's full-resolution 8-bit luma (dense_align.PlanViews
+     * full_energy): the sharpness the reference choice reads.
+     */
+    public static double fullEnergy(int[] argb, int width, int height) {
+        Mat luma = fullLuma(argb, width, height);
+        Mat gx = new Mat();
+        Mat gy = new Mat();
+        Imgproc.Sobel(luma, gx, CvType.CV_32F, 1, 0, 3);
+        Imgproc.Sobel(luma, gy, CvType.CV_32F, 0, 1, 3);
+        Core.multiply(gx, gx, gx);
+        Core.multiply(gy, gy, gy);
+        return Core.mean(gx).val[0] + Core.mean(gy).val[0];
+    }
+
+    /** Full-resolution luma (8-bit levels, float) of an ARGB frame: OpenCV's 8-bit gray. */
+    static Mat fullLuma(int[] argb, int width, int height) {
         byte[] rgb = new byte[width * height * 3];
         for (int p = 0; p < argb.length; p++) {
             rgb[3 * p] = (byte) (argb[p] >>> 16);
@@ -67,14 +95,7 @@ public final class DenseAlign {
         Imgproc.cvtColor(color, gray, Imgproc.COLOR_RGB2GRAY);
         Mat luma = new Mat();
         gray.convertTo(luma, CvType.CV_32F);
-        int pw = (width + 1) / 2;
-        int ph = (height + 1) / 2;
-        if (pw * 2 != width || ph * 2 != height) {
-            Core.copyMakeBorder(luma, luma, 0, ph * 2 - height, 0, pw * 2 - width, Core.BORDER_REPLICATE);
-        }
-        Mat small = new Mat();
-        Imgproc.resize(luma, small, new Size(pw, ph), 0, 0, Imgproc.INTER_AREA);
-        return small;
+        return luma;
     }
 
     /**

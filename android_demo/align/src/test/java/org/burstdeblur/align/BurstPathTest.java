@@ -31,12 +31,13 @@ class BurstPathTest {
     void sharpnessAndReferenceMatchPython() throws IOException {
         int[][] frames = DenseAlignTest.frames();
         Mat[] lumas = BurstPath.planLumas(frames, W, H);
+        double[] energies = BurstPath.fullEnergies(frames, W, H);
         float[] expected = Golden.floats("path_sharpness");
         for (int i = 0; i < frames.length; i++) {
-            double s = BurstPath.sharpness(lumas[i]);
+            double s = BurstPath.sharpness(lumas[i], energies[i]);
             assertEquals(expected[i], s, 1e-4 * expected[i], "frame " + i);
         }
-        assertEquals(Golden.ints("path_reference")[0], BurstPath.sharpestReference(lumas));
+        assertEquals(Golden.ints("path_reference")[0], BurstPath.sharpestReference(lumas, energies));
     }
 
     @Test
@@ -56,7 +57,8 @@ class BurstPathTest {
         }
         assertArrayEquals(expected, BurstPath.consistentFrames(lumas));
         assertTrue(!expected[sharpest], "the golden burst must refuse the turned frame");
-        assertEquals(Golden.ints("path_mixed_reference")[0], BurstPath.sharpestReference(lumas));
+        assertEquals(Golden.ints("path_mixed_reference")[0],
+                BurstPath.sharpestReference(lumas, BurstPath.fullEnergies(frames, W, H)));
     }
 
     @Test
