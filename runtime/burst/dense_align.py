@@ -166,7 +166,8 @@ def _plan_level(frames: np.ndarray, max_value: float, size: tuple[int, int], thr
         if with_energy:
             gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)
             gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
-            energy = float(cv2.mean(cv2.multiply(gx, gx))[0]) + float(cv2.mean(cv2.multiply(gy, gy))[0])
+            # sums of squares in one pass each, in double (no squared copies of the frame)
+            energy = (cv2.norm(gx, cv2.NORM_L2SQR) + cv2.norm(gy, cv2.NORM_L2SQR)) / luma.size
         if (h * k, w * k) != (full_h, full_w):
             luma = cv2.copyMakeBorder(luma, 0, h * k - full_h, 0, w * k - full_w, cv2.BORDER_REPLICATE)
         out[i] = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA) if k > 1 else luma

@@ -76,9 +76,7 @@ public final class DenseAlign {
         Mat gy = new Mat();
         Imgproc.Sobel(luma, gx, CvType.CV_32F, 1, 0, 3);
         Imgproc.Sobel(luma, gy, CvType.CV_32F, 0, 1, 3);
-        Core.multiply(gx, gx, gx);
-        Core.multiply(gy, gy, gy);
-        return Core.mean(gx).val[0] + Core.mean(gy).val[0];
+        return (Core.norm(gx, Core.NORM_L2SQR) + Core.norm(gy, Core.NORM_L2SQR)) / luma.total();
     }
 
     /** Full-resolution luma (8-bit levels, float) of an ARGB frame: OpenCV's 8-bit gray. */
