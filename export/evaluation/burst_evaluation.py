@@ -118,21 +118,21 @@ def evaluate_independent(bursts: Sequence[IndependentBurst], deblur, no_map=None
             summary["mean_psnr"][kind] = {k: float(np.mean([r[k] for r in chosen])) for k in keys}
     for k in ("merge", "burst_path", "burst_runtime"):
         if k in keys:
-            gain = np.array([r[k] - r["middle"] for r in rows])
-            # the best single frame the camera already had (Tenengrad's pick, as shot): the bar of the product
-            over_sharpest = np.array([r[k] - r["sharpest"] for r in rows])
-            summary[f"{k}_vs_middle"] = {"mean_db": float(gain.mean()), "min_db": float(gain.min()),
-                                         "better_share": float(np.mean(gain > 0)),
-                                         "vs_fba_mean_db": float(np.mean([r[k] - r["fba"] for r in rows])),
-                                         "vs_sharpest_mean_db": float(over_sharpest.mean()),
-                                         "vs_sharpest_min_db": float(over_sharpest.min()),
-                                         "vs_sharpest_better_share": float(np.mean(over_sharpest > 0))}
+            summary[f"{k}_vs_middle"] = {
+                **_gains(rows, k, "middle"),
+                "vs_fba_mean_db": _gains(rows, k, "fba")["mean_db"],
+                # the best single frame the camera already had (Tenengrad's pick, as shot): the product's bar
+                **{f"vs_sharpest_{name}": v for name, v in _gains(rows, k, "sharpest").items()}}
     for k in ("burst_path", "burst_no_map", "burst_runtime"):
         if k in keys:
-            gain = np.array([r[k] - r["merge"] for r in rows])
-            summary[f"{k}_vs_merge"] = {"mean_db": float(gain.mean()), "min_db": float(gain.min()),
-                                        "better_share": float(np.mean(gain > 0))}
+            summary[f"{k}_vs_merge"] = _gains(rows, k, "merge")
     return {"summary": summary, "rows": rows}
+
+
+def _gains(rows: list[dict], method: str, baseline: str) -> dict[str, float]:
+    """PSNR gain of ``method`` over ``baseline`` per burst: mean, worst, and the share of bursts it is above."""
+    gain = np.array([r[method] - r[baseline] for r in rows])
+    return {"mean_db": float(gain.mean()), "min_db": float(gain.min()), "better_share": float(np.mean(gain > 0))}
 
 
 def independent_table(summary: dict) -> str:

@@ -83,18 +83,13 @@ def evaluate_photos(handheld: Sequence[IndependentBurst], sharp: Sequence[tuple[
         sharp_rows.append(sharp_row)
     summary: dict = {"handheld_count": len(rows), "sharp_count": len(sharp_rows)}
     if rows:
-        gain = np.array([r["single"] - r["input"] for r in rows])
         summary["handheld"] = {"input_db": float(np.mean([r["input"] for r in rows])),
-                               "single_db": float(np.mean([r["single"] for r in rows])),
-                               "gain_db": float(gain.mean()), "min_gain_db": float(gain.min()),
-                               "better_share": float(np.mean(gain > 0))}
+                               "single_db": float(np.mean([r["single"] for r in rows])), **_gains(rows, "single")}
         if no_map is not None:
             summary["handheld"]["no_map_db"] = float(np.mean([r["no_map"] for r in rows]))
         if shipped is not None:
-            gain = np.array([r["shipped"] - r["input"] for r in rows])
             summary["handheld"]["shipped"] = {"db": float(np.mean([r["shipped"] for r in rows])),
-                                              "gain_db": float(gain.mean()), "min_gain_db": float(gain.min()),
-                                              "better_share": float(np.mean(gain > 0))}
+                                              **_gains(rows, "shipped")}
     if sharp_rows:
         values = [r["output_vs_input"] for r in sharp_rows]
         summary["sharp"] = {"mean_db": float(np.mean(values)), "min_db": float(np.min(values)),
@@ -103,6 +98,12 @@ def evaluate_photos(handheld: Sequence[IndependentBurst], sharp: Sequence[tuple[
             values = [r["shipped_vs_input"] for r in sharp_rows]
             summary["sharp"]["shipped"] = {"mean_db": float(np.mean(values)), "min_db": float(np.min(values))}
     return {"summary": summary, "rows": rows, "sharp_rows": sharp_rows}
+
+
+def _gains(rows: list[dict], method: str) -> dict[str, float]:
+    """``method``'s PSNR gain over the input per photo: mean, worst, and the share of photos it improves."""
+    gain = np.array([r[method] - r["input"] for r in rows])
+    return {"gain_db": float(gain.mean()), "min_gain_db": float(gain.min()), "better_share": float(np.mean(gain > 0))}
 
 
 def photos_table(summary: dict) -> str:

@@ -129,17 +129,39 @@ def plan_size(h: int, w: int, config: AlignConfig) -> tuple[int, int]:
 class PlanViews:
     """What the reference choice, the alignment and the merge read of the frames as shot (once per burst)."""
     lumas: np.ndarray  # [n, h, w] float32 BT.601 luma in 8-bit levels, block-averaged to the plan level
-    # Per frame: mean Sobel energy gx^2 + gy^2 of the full-resolution luma. A blur of a pixel or two barely
-    # changes the plan-level luma's gradients, so the reference choice reads sharpness here.
-    full_energy: tuple[float, ...]
+    # Per frame: mean Sobel energy gx^2 + gy^2 of the full-resolution luma (None when not asked for). A blur
+    # of a pixel or two barely changes the plan-level luma's gradients, so the reference choice reads it here.
+    full_energy: tuple[float, ...] | None
     factor: int  # full-resolution px per plan px
 
 
 def plan_views(frames: np.ndarray, max_value: float, size: tuple[int, int], threads: int | None = None,
                energy: bool = True) -> PlanViews:
-    """``[n, H, W, C]`` -> plan-level lumas ``[n, h, w]`` (``size``) and each frame's full-resolution energy
-    (zeros when ``energy`` is False: only the sharpest-frame reference choice reads it)."""
-    return _plan_level(frames, max_value, size, threads, energy)
+    """``[n, H, W, C]`` -> plan-level lumas ``[n, h, w]`` (``size``) and, with ``energy``, each frame's
+    full-resolution gradient energy (only the sharpest-frame reference choice reads it)."""
+    n, full_h, full_w = frames.shape[:3]
+    h, w = size
+    k = -(-full_h // h)
+    out = np.empty((n, h, w), np.float32)  # [n, h, w]
+
+    def one(i: int) -> float | None:
+        # Full-resolution 8-bit luma first (OpenCV's integer conversion for uint8 frames), then a float block
+        # average: rounding the small image to whole levels would add quantisation noise at the level where
+        # the merge compares frames against the noise.
+        luma = gray8(frames[i], max_value).astype(np.float32)  # [H, W]
+        full_energy = None
+        if energy:
+            gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)
+            gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
+            # sums of squares in one pass each, in double (no squared copies of the frame)
+            full_energy = (cv2.norm(gx, cv2.NORM_L2SQR) + cv2.norm(gy, cv2.NORM_L2SQR)) / luma.size
+        if (h * k, w * k) != (full_h, full_w):
+            luma = cv2.copyMakeBorder(luma, 0, h * k - full_h, 0, w * k - full_w, cv2.BORDER_REPLICATE)
+        out[i] = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA) if k > 1 else luma
+        return full_energy
+
+    energies = parallel_map(one, range(n), threads)
+    return PlanViews(out, tuple(energies) if energy else None, k)
 
 
 def small_lumas(frames: np.ndarray, max_value: float, size: tuple[int, int], threads: int | None = None) -> np.ndarray:
@@ -147,34 +169,7 @@ def small_lumas(frames: np.ndarray, max_value: float, size: tuple[int, int], thr
 
     The reference choice, the alignment and the merge weights all read this one small luma (computed once
     per burst): every decision is taken at plan resolution, only the final resampling is at full size."""
-    return _plan_level(frames, max_value, size, threads, False).lumas
-
-
-def _plan_level(frames: np.ndarray, max_value: float, size: tuple[int, int], threads: int | None,
-                with_energy: bool) -> PlanViews:
-    n, full_h, full_w = frames.shape[:3]
-    h, w = size
-    k = -(-full_h // h)
-    out = np.empty((n, h, w), np.float32)  # [n, h, w]
-
-    def one(i: int) -> float:
-        # Full-resolution 8-bit luma first (OpenCV's integer conversion for uint8 frames), then a float block
-        # average: rounding the small image to whole levels would add quantisation noise at the level where
-        # the merge compares frames against the noise.
-        luma = gray8(frames[i], max_value).astype(np.float32)  # [H, W]
-        energy = 0.0
-        if with_energy:
-            gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)
-            gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
-            # sums of squares in one pass each, in double (no squared copies of the frame)
-            energy = (cv2.norm(gx, cv2.NORM_L2SQR) + cv2.norm(gy, cv2.NORM_L2SQR)) / luma.size
-        if (h * k, w * k) != (full_h, full_w):
-            luma = cv2.copyMakeBorder(luma, 0, h * k - full_h, 0, w * k - full_w, cv2.BORDER_REPLICATE)
-        out[i] = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA) if k > 1 else luma
-        return energy
-
-    energies = parallel_map(one, range(n), threads)
-    return PlanViews(out, tuple(energies), k)
+    return plan_views(frames, max_value, size, threads, energy=False).lumas
 
 
 def plan_alignment(frames: np.ndarray, max_value: float, reference: int, config: AlignConfig = AlignConfig(),

@@ -15,6 +15,7 @@ import numpy as np
 from burstdeblur.runtime.burst.dense_align import PlanViews
 from burstdeblur.runtime.burst.fusion import parallel_map
 from burstdeblur.runtime.burst.robust_merge import noise_sigma
+from burstdeblur.runtime.errors import BurstError
 
 THUMB_SIDE = 48
 REFERENCE_CHOICES = ("sharpest", "middle")
@@ -66,9 +67,12 @@ def _shifted_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def choose_reference(views: PlanViews, how: str | int, threads: int | None = None) -> tuple[int, list[float]]:
-    """Plan-level views of ``n`` frames -> (reference index, per-frame sharpness)."""
+    """Plan-level views of ``n`` frames (with their full-resolution energy) -> (reference index, per-frame
+    sharpness)."""
     lumas = views.lumas
     n = lumas.shape[0]
+    if views.full_energy is None:
+        raise BurstError("the reference choice needs the frames' full-resolution energy (plan_views(energy=True))")
     sharp = parallel_map(lambda i: frame_sharpness(lumas[i], views.full_energy[i], views.factor), range(n), threads)
     if isinstance(how, (int, np.integer)):
         return int(how), sharp

@@ -177,9 +177,10 @@ def merge_weights(lumas: np.ndarray, valid: np.ndarray, reference: int, config: 
 
     typical = min(parallel_map(window_diff, [i for i in range(n) if i != reference], threads), default=float("inf"))
     # Mean absolute difference over f x f windows: a ghost or a misaligned texture shows, noise only adds
-    # its mean |N(0, sqrt(2) s)| = 1.128 s. The noise model's threshold, raised to what the best-agreeing frame shows over most of the picture:
-    # where noise is spatially correlated (demosaiced, denoised or rescaled frames) the Laplacian estimate
-    # sees little of it, and every frame would be refused for differences that are only noise.
+    # its mean |N(0, sqrt(2) s)| = 1.128 s. The noise model's threshold is raised to what the best-agreeing
+    # frame shows over most of the picture: where noise is spatially correlated (demosaiced, denoised or
+    # rescaled frames) the Laplacian estimate sees little of it, and every frame would be refused for
+    # differences that are only noise.
     t1 = config.t1_sigmas * 1.128 * s + config.t1_floor
     if np.isfinite(typical):
         cap = config.t1_cap_sigmas * 1.128 * s + config.t1_cap_floor

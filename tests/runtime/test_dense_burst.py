@@ -14,6 +14,7 @@ from burstdeblur.runtime.burst.fourier_burst import fourier_burst_accumulation
 from burstdeblur.runtime.burst.reference_frame import choose_reference, consistent_frames
 from burstdeblur.runtime.burst.registration import gray8
 from burstdeblur.runtime.burst.robust_merge import merge_weights, noise_sigma
+from burstdeblur.runtime.errors import BurstError
 from reference import reference_fusion
 
 
@@ -233,6 +234,10 @@ def test_reference_is_the_sharpest_consistent_frame():
     views = plan_views(np.stack(frames), 255.0, (photo.shape[0] // 2, photo.shape[1] // 2))
     assert choose_reference(views, "sharpest")[0] == 2
     assert choose_reference(views, "middle")[0] == 2 and choose_reference(views, 4)[0] == 4
+    no_energy = plan_views(np.stack(frames), 255.0, views.lumas.shape[1:], energy=False)
+    assert no_energy.full_energy is None and np.array_equal(no_energy.lumas, views.lumas)
+    with pytest.raises(BurstError, match="full-resolution energy"):
+        choose_reference(no_energy, "sharpest")
 
 
 def _plan_tenengrad(luma: np.ndarray) -> float:

@@ -36,8 +36,8 @@ public final class BurstPath {
 
     /** The burst path with the sharpest consistent frame as reference. */
     public static BurstPath run(int[][] frames, int width, int height) {
-        return run(frames, width, height, sharpestReference(planLumas(frames, width, height),
-                fullEnergies(frames, width, height)));
+        Views views = views(frames, width, height);
+        return run(frames, width, height, sharpestReference(views.lumas, views.fullEnergies));
     }
 
     /** The burst path with a given reference frame. */
@@ -61,22 +61,27 @@ public final class BurstPath {
         return RobustMerge.noiseSigma(RobustMerge.gray8(DenseAlign.rgb8(argb)), width, height);
     }
 
-    /** Plan-level lumas of the frames as shot ({@link DenseAlign#planLuma}). */
-    public static Mat[] planLumas(int[][] frames, int width, int height) {
-        Mat[] out = new Mat[frames.length];
-        for (int i = 0; i < frames.length; i++) {
-            out[i] = DenseAlign.planLuma(frames[i], width, height);
+    /** What the reference choice reads of the frames as shot (dense_align.PlanViews). */
+    public static final class Views {
+        public final Mat[] lumas; // plan-level lumas ({@link DenseAlign#planLuma})
+        public final double[] fullEnergies; // full-resolution gradient energies ({@link DenseAlign#fullEnergy})
+
+        Views(Mat[] lumas, double[] fullEnergies) {
+            this.lumas = lumas;
+            this.fullEnergies = fullEnergies;
         }
-        return out;
     }
 
-    /** Each frame's full-resolution gradient energy ({@link DenseAlign#fullEnergy}). */
-    public static double[] fullEnergies(int[][] frames, int width, int height) {
-        double[] out = new double[frames.length];
+    /** Plan-level lumas and full-resolution energies, one 8-bit gray conversion per frame. */
+    public static Views views(int[][] frames, int width, int height) {
+        Mat[] lumas = new Mat[frames.length];
+        double[] energies = new double[frames.length];
         for (int i = 0; i < frames.length; i++) {
-            out[i] = DenseAlign.fullEnergy(frames[i], width, height);
+            Mat full = DenseAlign.fullLuma(frames[i], width, height);
+            energies[i] = DenseAlign.fullEnergy(full);
+            lumas[i] = DenseAlign.planLuma(full, width, height);
         }
-        return out;
+        return new Views(lumas, energies);
     }
 
     /**

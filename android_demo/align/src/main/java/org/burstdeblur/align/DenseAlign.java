@@ -55,7 +55,11 @@ public final class DenseAlign {
 
     /** Plan-level luma (8-bit levels, float) of an ARGB frame: OpenCV's 8-bit gray, then 2 x 2 block means. */
     public static Mat planLuma(int[] argb, int width, int height) {
-        Mat luma = fullLuma(argb, width, height);
+        return planLuma(fullLuma(argb, width, height), width, height);
+    }
+
+    /** {@link #planLuma} of a full-resolution luma ({@link #fullLuma}); {@code luma} may be padded in place. */
+    static Mat planLuma(Mat luma, int width, int height) {
         int pw = (width + 1) / 2;
         int ph = (height + 1) / 2;
         if (pw * 2 != width || ph * 2 != height) {
@@ -67,11 +71,10 @@ public final class DenseAlign {
     }
 
     /**
-     * Mean Sobel energy gx^2 + gy^2 of an ARGB frame's full-resolution 8-bit luma (dense_align.PlanViews
-     * full_energy): the sharpness the reference choice reads.
+     * Mean Sobel energy gx^2 + gy^2 of a frame's full-resolution 8-bit luma ({@link #fullLuma};
+     * dense_align.PlanViews full_energy): the sharpness the reference choice reads.
      */
-    public static double fullEnergy(int[] argb, int width, int height) {
-        Mat luma = fullLuma(argb, width, height);
+    static double fullEnergy(Mat luma) {
         Mat gx = new Mat();
         Mat gy = new Mat();
         Imgproc.Sobel(luma, gx, CvType.CV_32F, 1, 0, 3);

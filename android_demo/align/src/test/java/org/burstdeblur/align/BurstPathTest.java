@@ -30,8 +30,9 @@ class BurstPathTest {
     @Test
     void sharpnessAndReferenceMatchPython() throws IOException {
         int[][] frames = DenseAlignTest.frames();
-        Mat[] lumas = BurstPath.planLumas(frames, W, H);
-        double[] energies = BurstPath.fullEnergies(frames, W, H);
+        BurstPath.Views views = BurstPath.views(frames, W, H);
+        Mat[] lumas = views.lumas;
+        double[] energies = views.fullEnergies;
         float[] expected = Golden.floats("path_sharpness");
         for (int i = 0; i < frames.length; i++) {
             double s = BurstPath.sharpness(lumas[i], energies[i]);
@@ -49,7 +50,8 @@ class BurstPathTest {
             turned[p] = frames[sharpest][W * H - 1 - p]; // 180 degrees: as sharp, another view
         }
         frames[sharpest] = turned;
-        Mat[] lumas = BurstPath.planLumas(frames, W, H);
+        BurstPath.Views views = BurstPath.views(frames, W, H);
+        Mat[] lumas = views.lumas;
         byte[] ok = Golden.bytes("path_mixed_consistent");
         boolean[] expected = new boolean[ok.length];
         for (int i = 0; i < ok.length; i++) {
@@ -58,7 +60,7 @@ class BurstPathTest {
         assertArrayEquals(expected, BurstPath.consistentFrames(lumas));
         assertTrue(!expected[sharpest], "the golden burst must refuse the turned frame");
         assertEquals(Golden.ints("path_mixed_reference")[0],
-                BurstPath.sharpestReference(lumas, BurstPath.fullEnergies(frames, W, H)));
+                BurstPath.sharpestReference(lumas, views.fullEnergies));
     }
 
     @Test
