@@ -37,7 +37,7 @@ public final class BurstPath {
     /** The burst path with the sharpest consistent frame as reference. */
     public static BurstPath run(int[][] frames, int width, int height) {
         Views views = views(frames, width, height);
-        return run(frames, width, height, sharpestReference(views.lumas, views.fullEnergies));
+        return run(frames, width, height, sharpestReference(views.lumas, views.fullEnergies), views.lumas);
     }
 
     /** The burst path with a given reference frame. */
@@ -46,8 +46,14 @@ public final class BurstPath {
             throw new IllegalArgumentException("reference frame " + reference + " is outside 0.."
                     + (frames.length - 1));
         }
+        return run(frames, width, height, reference, null);
+    }
+
+    /** {@code lumas}: the frames' plan-level lumas when the reference choice made them, else null. */
+    private static BurstPath run(int[][] frames, int width, int height, int reference, Mat[] lumas) {
         double sigma8 = noiseSigma8(frames[reference], width, height);
-        DenseAlign a = DenseAlign.align(frames, width, height, reference, sigma8);
+        DenseAlign a = lumas == null ? DenseAlign.align(frames, width, height, reference, sigma8)
+                : DenseAlign.align(lumas, width, height, reference, sigma8);
         float[][] aligned = new float[frames.length][];
         for (int i = 0; i < frames.length; i++) {
             aligned[i] = a.resample(frames[i], a.disp[i], width, height);

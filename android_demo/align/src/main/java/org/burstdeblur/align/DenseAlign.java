@@ -105,13 +105,18 @@ public final class DenseAlign {
      * @param noiseSigma8 noise std of the reference's full-resolution luma, 8-bit levels
      */
     public static DenseAlign align(int[][] frames, int width, int height, int reference, double noiseSigma8) {
-        int n = frames.length;
-        int pw = (width + 1) / 2;
-        int ph = (height + 1) / 2;
-        Mat[] small = new Mat[n];
-        for (int i = 0; i < n; i++) {
+        Mat[] small = new Mat[frames.length];
+        for (int i = 0; i < frames.length; i++) {
             small[i] = planLuma(frames[i], width, height);
         }
+        return align(small, width, height, reference, noiseSigma8);
+    }
+
+    /** {@link #align} from the frames' plan-level lumas ({@link #planLuma}; not changed), when the caller has them. */
+    public static DenseAlign align(Mat[] small, int width, int height, int reference, double noiseSigma8) {
+        int n = small.length;
+        int pw = (width + 1) / 2;
+        int ph = (height + 1) / 2;
         Mat refSmall = u8(small[reference]);
         double cs = Math.min(1.0, COARSE_SIDE / (double) Math.max(pw, ph));
         Mat refCoarse = cs < 1 ? resizeArea(refSmall, cs) : refSmall;
