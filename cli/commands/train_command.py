@@ -15,6 +15,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="dataset folder from `burstdeblur dataset build`")
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, weights, card, plot)")
     p.add_argument("--config", choices=("default", "tiny"), default="default", help="training + net preset")
+    p.add_argument("--perception", default=None, help="perception net config (default, dilated, tiny)")
     p.add_argument("--deblur", default=None, help="deblur net config (default, no-map, multi-level, nafnet-peer, tiny)")
     p.add_argument("--init-from", type=Path, nargs="*", default=None,
                    help="weights.safetensors to start from (stage 3: the stage 1 and 2 results)")
@@ -25,6 +26,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="Adam learning rate at the start of the cosine decay (default: 1e-3)")
     p.add_argument("--val-every", type=int_in(1, 10**8), default=None,
                    help="steps between validations (default: 500)")
+    p.add_argument("--map-correlation", dest="map_correlation_weight", type=float_in(0.0, 1e6), default=None,
+                   help="stage 1: weight of (1 - Pearson r) per crop next to the map MSE (default: 0)")
+    p.add_argument("--still-map-weight", type=float_in(0.0, 1e6), default=None,
+                   help="stage 1: weight of the map MSE on sharp stills (target map 0) against the others (default: 1)")
     p.add_argument("--workers", type=int_in(0, 64), default=None, help="data-loader worker processes")
     p.add_argument("--seed", type=SEED, default=None, help="seed of crops and initial weights (default: 0)")
     p.set_defaults(run=_run_train)
@@ -38,8 +43,9 @@ def _run_train(args: argparse.Namespace) -> int:
         raise BurstError(f"training needs the train extra (pip install '.[train]'): {exc}") from exc
 
     config = TrainConfig.tiny(args.stage) if args.config == "tiny" else TrainConfig.default(args.stage)
-    changes = {k: getattr(args, k) for k in ("steps", "batch", "crop", "lr", "val_every", "workers", "seed", "deblur")
-               if getattr(args, k) is not None}
+    names = ("steps", "batch", "crop", "lr", "val_every", "workers", "seed", "perception", "deblur",
+             "map_correlation_weight", "still_map_weight")
+    changes = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     config = replace(config, **changes)
     card = train(config, args.data, args.out, args.init_from)
     if card:

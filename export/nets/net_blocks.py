@@ -12,13 +12,17 @@ import torch
 from torch import nn
 
 
-def conv_relu(c_in: int, c_out: int, kernel: int = 3) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2), nn.ReLU(inplace=True))
+def conv_relu(c_in: int, c_out: int, kernel: int = 3, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, padding=dilation * (kernel // 2), dilation=dilation),
+                         nn.ReLU(inplace=True))
 
 
-def conv_stack(c_in: int, c_out: int, depth: int) -> nn.Sequential:
-    """``depth`` 3x3 conv + ReLU layers, the first changing the width."""
-    return nn.Sequential(*[conv_relu(c_in if i == 0 else c_out, c_out) for i in range(depth)])
+def conv_stack(c_in: int, c_out: int, depth: int, dilations: tuple[int, ...] | None = None) -> nn.Sequential:
+    """``depth`` 3x3 conv + ReLU layers, the first changing the width; ``dilations`` one per layer (default 1)."""
+    dilations = (1,) * depth if dilations is None else dilations
+    if len(dilations) != depth:
+        raise ValueError(f"{depth} convs need {depth} dilations, got {dilations}")
+    return nn.Sequential(*[conv_relu(c_in if i == 0 else c_out, c_out, dilation=d) for i, d in enumerate(dilations)])
 
 
 class UpBlock(nn.Module):
@@ -41,13 +45,14 @@ class UNetSkeleton(nn.Module):
     for the encoder blocks and 3 for the bottleneck.
     """
 
-    def __init__(self, in_channels: int, widths: tuple[int, int, int, int], depth: int, first_depth: int):
+    def __init__(self, in_channels: int, widths: tuple[int, int, int, int], depth: int, first_depth: int,
+                 bottleneck_dilations: tuple[int, ...] | None = None):
         super().__init__()
         c0, c1, c2, c3 = widths
         self.enc0 = conv_stack(in_channels, c0, first_depth)
         self.enc1 = conv_stack(c0, c1, depth)
         self.enc2 = conv_stack(c1, c2, depth)
-        self.bottleneck = conv_stack(c2, c3, depth)
+        self.bottleneck = conv_stack(c2, c3, depth, bottleneck_dilations)
         self.pool = nn.MaxPool2d(2)
         self.up2 = UpBlock(c3, c2, c2, depth)
         self.up1 = UpBlock(c2, c1, c1, depth)

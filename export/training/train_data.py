@@ -36,6 +36,12 @@ class PairDataset(Dataset):
         """Which product path sample ``index`` stands for: single | burst | still (dataset_writer.py)."""
         return self._paths.get(self.pairs[index].name, "single")
 
+    def keep_paths(self, paths: tuple[str, ...]) -> None:
+        """Keep only the samples of these product paths (single | burst | still)."""
+        self.pairs = [pair for i, pair in enumerate(self.pairs) if self.path_of(i) in paths]
+        if not self.pairs:
+            raise BurstError(f"no {' or '.join(paths)} samples in this split of the dataset")
+
     def __len__(self) -> int:
         return len(self.pairs)
 

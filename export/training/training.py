@@ -62,6 +62,19 @@ class TrainConfig:
     deblur: str = "default"
     joint_paths: bool = True  # stage 3: loss on both paths + the map term (module docstring)
     map_weight: float = 1.0  # stage 3: weight of the perception map's MSE against label 1
+    # Stage 1 learns, and is validated, only on the samples of the path the perception net serves: the single-
+    # image path (blurred photos, and sharp stills with map 0). A burst sample's label 1 is the residual map
+    # after alignment and merge - mostly noise and local motion no single image shows - and the burst path
+    # computes that map itself, so it never asks the perception net for it.
+    perception_paths: tuple[str, ...] = ("single", "still")
+    # Stage 1: weight of (1 - Pearson r) per crop next to the MSE. The MSE is dominated by each crop's overall
+    # level (how far the camera moved, which one image barely shows); the correlation term rewards the
+    # map's pattern - where the blur is - which is what the SFT net turns into per-pixel modulation.
+    map_correlation_weight: float = 0.0
+    # Stage 1: weight of the MSE on crops whose target map is flat zero (sharp stills) relative to the others.
+    # A sharp photo must get a map near 0, or the SFT net turns texture into deblurring (issue: sharp photos
+    # left alone); with 1 those crops count as much as any other.
+    still_map_weight: float = 1.0
 
     @staticmethod
     def default(stage: int) -> "TrainConfig":
@@ -80,6 +93,12 @@ class TrainConfig:
         for name, table in (("perception", PERCEPTION_CONFIGS), ("deblur", DEBLUR_CONFIGS)):
             if getattr(self, name) not in table:
                 raise BurstError(f"unknown {name} config {getattr(self, name)!r}; choose from {', '.join(table)}")
+        if not set(self.perception_paths) <= {"single", "burst", "still"} or not self.perception_paths:
+            raise BurstError(f"perception paths must be some of single, burst, still; got {self.perception_paths}")
+        if not (self.map_correlation_weight >= 0 and math.isfinite(self.map_correlation_weight)):
+            raise BurstError(f"map correlation weight must be a finite number >= 0, got {self.map_correlation_weight}")
+        if not (self.still_map_weight >= 0 and math.isfinite(self.still_map_weight)):
+            raise BurstError(f"still map weight must be a finite number >= 0, got {self.still_map_weight}")
         if not (self.map_weight >= 0 and math.isfinite(self.map_weight)):
             raise BurstError(f"map weight must be a finite number >= 0, got {self.map_weight}")
         if self.steps < 1 or self.batch < 1:
@@ -111,6 +130,25 @@ class Pipeline(nn.Module):
 
 def charbonnier(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     return torch.sqrt((x - y) ** 2 + eps * eps).mean()
+
+
+def map_correlation_loss(predicted: torch.Tensor, target: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Mean over the crops of 1 - Pearson r between ``[N, 1, H, W]`` maps; crops whose target is flat (sharp
+    stills, map 0) have no pattern to match and are left out (0 when every crop is flat)."""
+    p = predicted.flatten(1) - predicted.flatten(1).mean(1, keepdim=True)
+    t = target.flatten(1) - target.flatten(1).mean(1, keepdim=True)
+    has_pattern = t.norm(dim=1) > eps
+    if not bool(has_pattern.any()):
+        return predicted.sum() * 0.0
+    r = (p * t).sum(1) / (p.norm(dim=1) * t.norm(dim=1) + eps)
+    return (1.0 - r[has_pattern]).mean()
+
+
+def still_map_excess(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sum over the crops whose ``[N, 1, H, W]`` target is all zero of their map MSE, divided by N: added
+    with weight w - 1 to the batch MSE it gives those crops weight w (0 when no crop is flat)."""
+    flat = target.flatten(1).amax(1) <= 0
+    return (predicted.flatten(1) ** 2).mean(1)[flat].sum() / predicted.shape[0]
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -229,6 +267,9 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
     out = Path(out)
     train_set = PairDataset(data, "train", config.crop, augment=True)
     val_set = PairDataset(data, "val", config.crop * 2 if config.crop * 2 <= 256 else 256, augment=False)
+    if config.stage == 1:
+        train_set.keep_paths(config.perception_paths)
+        val_set.keep_paths(config.perception_paths)
     val_set.pairs = val_set.pairs[:: max(1, len(val_set.pairs) // config.val_samples)][: config.val_samples]
 
     pipeline = Pipeline(config).to(device)
@@ -241,7 +282,7 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
     ckpt, ckpt_json = out / "checkpoint.safetensors", out / "checkpoint.json"
     if ckpt.exists() and ckpt_json.exists():
         meta = json.loads(ckpt_json.read_text())
-        if meta["config"] != asdict(config):
+        if meta["config"] != json.loads(json.dumps(asdict(config))):  # tuples come back from JSON as lists
             raise BurstError(f"{ckpt_json}: checkpoint was made with another config; use a new --out or the same options")
         _load_state(pipeline, optimizer, load_file(str(ckpt)))
         step, history = meta["step"], meta["history"]
@@ -272,7 +313,12 @@ def train(config: TrainConfig, data: Path, out: Path, init_from: list[Path] | No
                 loss = charbonnier(single, sharp) + charbonnier(burst, sharp) + \
                     config.map_weight * nn.functional.mse_loss(predicted, bmap)
             else:
-                loss = loss_fn(model(blurred, bmap), pipeline.target(bmap, sharp))
+                output, target = model(blurred, bmap), pipeline.target(bmap, sharp)
+                loss = loss_fn(output, target)
+                if config.stage == 1 and config.map_correlation_weight:
+                    loss = loss + config.map_correlation_weight * map_correlation_loss(output, target)
+                if config.stage == 1 and config.still_map_weight != 1.0:
+                    loss = loss + (config.still_map_weight - 1.0) * still_map_excess(output, target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

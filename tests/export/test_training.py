@@ -106,3 +106,108 @@ def test_ddp_two_gloo_processes(data, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     card = json.loads((tmp_path / "ddp" / "card.json").read_text())
     assert card["processes"] == 2 and card["steps"] == 6
+
+
+def test_stage1_learns_only_from_the_single_image_path(tmp_path):
+    """The perception net serves the single-image path: stage 1 keeps the single and still samples of a
+    both-paths dataset (as its manifest lists them) and leaves out the burst merges' residual maps."""
+    from burstdeblur.export.training.train_data import PairDataset
+
+    config = replace(DatasetConfig.tiny(), burst_share=0.4, still_share=0.3)
+    build_dataset(resolve_sources(["builtin"]), tmp_path / "mix", 36, 1, config)
+    samples = json.loads((tmp_path / "mix" / "dataset.json").read_text())["samples"]
+    assert {r["path"] for r in samples} == {"single", "burst", "still"}
+    for split in ("train", "val"):
+        listed = {r["sample"]: r["path"] for r in samples if r["split"] == split}
+        assert "burst" in listed.values()
+        kept = PairDataset(tmp_path / "mix", split, 32, augment=False)
+        kept.keep_paths(("single", "still"))
+        assert sorted(p.name for p in kept.pairs) == sorted(s for s, path in listed.items() if path != "burst")
+    card = train(TrainConfig.tiny(1), tmp_path / "mix", tmp_path / "run")
+    assert list(card["train_config"]["perception_paths"]) == ["single", "still"]
+    with pytest.raises(BurstError, match="perception paths"):
+        train(replace(TrainConfig.tiny(1), perception_paths=("video",)), tmp_path / "mix", tmp_path / "bad")
+
+
+def test_dilated_bottleneck_reaches_further_at_the_same_size():
+    """PerceptionConfig.dilated(): the default's parameters and MACs, a wider receptive field (measured by
+    which input pixels the centre output's gradient reaches)."""
+    from burstdeblur.export.nets.model_stats import count_macs, count_parameters
+    from burstdeblur.export.nets.net_configs import PerceptionConfig, build_perception
+
+    def reach(net) -> int:
+        torch.manual_seed(0)
+        for m in net.modules():  # positive weights: no cancellation hides a connection
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+                torch.nn.init.uniform_(m.weight, 0.01, 0.1)
+                torch.nn.init.constant_(m.bias, 0.01)
+        x = torch.rand(1, 3, 384, 384, requires_grad=True)
+        net(x)[0, 0, 192, 192].backward()
+        cols = torch.nonzero(x.grad.abs().sum((0, 1, 2)) > 0).flatten()
+        return int(cols.max() - 192)
+
+    default, dilated = (build_perception(c) for c in (PerceptionConfig.default(), PerceptionConfig.dilated()))
+    assert [p.shape for p in default.parameters()] == [p.shape for p in dilated.parameters()]
+    assert count_parameters(default) == count_parameters(dilated)
+    x = torch.rand(1, 3, 256, 256)
+    assert count_macs(lambda: default(x), [default]) == count_macs(lambda: dilated(x), [dilated])
+    assert reach(dilated) == reach(default) + 32  # the 1/8 convs reach 2 and 4 px there, not 1 and 1: +8 + 24 px
+
+
+def test_map_correlation_loss_matches_a_per_crop_pearson():
+    """1 - Pearson r per crop against numpy's corrcoef, flat (still) targets left out, and scale-free."""
+    import numpy as np
+
+    from burstdeblur.export.training.training import map_correlation_loss
+
+    torch.manual_seed(1)
+    target = torch.rand(3, 1, 16, 16)
+    target[2] = 0.0  # a sharp still: nothing to correlate with
+    predicted = 0.5 * target + 0.1 * torch.rand(3, 1, 16, 16)
+    expected = np.mean([1 - np.corrcoef(predicted[i].flatten().numpy(), target[i].flatten().numpy())[0, 1]
+                        for i in (0, 1)])
+    assert float(map_correlation_loss(predicted, target)) == pytest.approx(expected, abs=1e-5)
+    assert float(map_correlation_loss(7 * predicted + 2, target)) == pytest.approx(expected, abs=1e-5)
+    assert float(map_correlation_loss(-predicted[:2], target[:2])) == pytest.approx(2 - expected, abs=1e-5)
+    assert float(map_correlation_loss(predicted[2:], target[2:])) == 0.0
+
+
+def test_still_map_weight_weights_the_flat_crops_only():
+    """MSE + (w - 1) * still_map_excess == the MSE with the flat-target crops counted w times."""
+    from burstdeblur.export.training.training import still_map_excess
+
+    torch.manual_seed(2)
+    target, predicted = torch.rand(4, 1, 8, 8), torch.rand(4, 1, 8, 8)
+    target[[1, 3]] = 0.0
+    w = 4.0
+    per_crop = ((predicted - target) ** 2).flatten(1).mean(1)
+    weighted = (per_crop * torch.tensor([1.0, w, 1.0, w])).sum() / 4
+    got = torch.nn.functional.mse_loss(predicted, target) + (w - 1) * still_map_excess(predicted, target)
+    assert float(got) == pytest.approx(float(weighted), rel=1e-5)
+    assert float(still_map_excess(predicted, target + 0.1)) == 0.0
+    with pytest.raises(BurstError, match="still map weight"):
+        replace(TrainConfig.tiny(1), still_map_weight=-1.0).check()
+
+
+def test_compose_takes_the_perception_net_from_a_stage1_run(data, tmp_path):
+    """compose_weights: the stage-3 file's deblur and SFT tensors, the stage-1 file's perception tensors, and a
+    card naming the donor; a stage-1 file in the stage-3 slot is refused with one line."""
+    from burstdeblur.export.training.compose_weights import main as compose_main
+
+    train(TrainConfig.tiny(3), data, tmp_path / "s3")
+    full = tmp_path / "s3" / "weights.safetensors"
+    donor_card = train(replace(TrainConfig.tiny(1), seed=5), data, tmp_path / "s1")
+    donor = tmp_path / "s1" / "weights.safetensors"
+    out = tmp_path / "out" / "composed.safetensors"
+    assert compose_main([str(full), str(donor), str(out)]) == 0
+    got, f, d = (load_file(str(p)) for p in (out, full, donor))
+    assert set(got) == set(f)
+    for name, tensor in got.items():
+        source = d if name.startswith("perception.") else f
+        assert torch.equal(tensor, source[name]), name
+    assert any(not torch.equal(f[k], d[k]) for k in d)  # the donor really differs
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["stage"] == 3 and card["perception_from"]["path"] == str(donor)
+    assert card["perception_from"]["validation"] == donor_card["validation"]
+    assert compose_main([str(donor), str(donor), str(tmp_path / "bad.safetensors")]) == 1
+    assert not (tmp_path / "bad.safetensors").exists()
